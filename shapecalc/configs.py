@@ -1,0 +1,188 @@
+"""Layer configurations: frozen dataclasses, validated when built.
+
+Plain dataclasses keep the command line fast; model files validate the same
+classes through a pydantic ``TypeAdapter`` (see ``shapecalc.modelfile``).
+Every check raises :class:`~shapecalc.errors.ShapecalcError` naming the field.
+
+>>> RecurrentConfig(cell="lstm", units=32, input_dim=20).units
+32
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from shapecalc.dims import Dim, Expr, sym, to_json
+from shapecalc.errors import ShapecalcError
+from shapecalc.geometry import PADDINGS, check_positive, normalize_tuple
+
+BATCH: Expr = sym("batch")
+TIMESTEP: Expr = sym("timestep")
+
+RecurrentCell = Literal["lstm", "gru", "rnn"]
+MERGE_MODES = ("concat", "sum", "ave", "mul", "none")
+DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
+    if value not in choices:
+        raise ShapecalcError(f"must be one of {', '.join(choices)}, got {value!r}", option=name)
+
+
+def config_to_json(config: object) -> dict[str, Any]:
+    """A config's fields as JSON-ready values (dims as ints or expression text)."""
+    out: dict[str, Any] = {}
+    for item in fields(config):  # type: ignore[arg-type]
+        value = getattr(config, item.name)
+        if isinstance(value, tuple):
+            out[item.name] = [to_json(v) for v in value]
+        elif isinstance(value, (int, Expr)) and not isinstance(value, bool):
+            out[item.name] = to_json(value)
+        else:
+            out[item.name] = value
+    return out
+
+
+def config_summary(config: object) -> str:
+    """The options that differ from their defaults, e.g. ``units=32, input_dim=20``.
+
+    >>> config_summary(RecurrentConfig(cell="lstm", units=32, input_dim=20, return_state=True))
+    'units=32, input_dim=20, return_state=True'
+    """
+    parts = []
+    for item in fields(config):  # type: ignore[arg-type]
+        value = getattr(config, item.name)
+        if item.name in ("cell", "rank") or value == item.default:
+            continue
+        if isinstance(value, tuple):
+            if item.name in ("strides", "dilation_rate") and all(v == 1 for v in value):
+                continue
+            value = "(" + ", ".join(str(v) for v in value) + ")"
+        parts.append(f"{item.name}={value}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class RecurrentConfig:
+    """A Keras 3 ``LSTM``, ``GRU`` or ``SimpleRNN`` layer (``cell`` says which)."""
+
+    cell: RecurrentCell
+    units: Dim
+    input_dim: Dim
+    batch: Dim = BATCH
+    timesteps: Dim = TIMESTEP
+    return_sequences: bool = False
+    return_state: bool = False
+    use_bias: bool = True
+    reset_after: bool = True
+    bidirectional: bool = False
+    merge_mode: str = "concat"
+
+    def __post_init__(self) -> None:
+        _check_choice(self.cell, ("lstm", "gru", "rnn"), "cell")
+        for name in ("units", "input_dim", "batch", "timesteps"):
+            check_positive(getattr(self, name), name)
+        _check_choice(self.merge_mode, MERGE_MODES, "merge_mode")
+
+
+@dataclass(frozen=True)
+class ConvRecurrentConfig:
+    """A Keras 3 ``ConvLSTM1D``/``2D``/``3D`` layer.
+
+    ``input_shape`` is one frame in data-format order: spatial sizes then
+    channels for ``channels_last``, channels first for ``channels_first``.
+    """
+
+    rank: int
+    filters: Dim
+    kernel_size: tuple[Dim, ...]
+    input_shape: tuple[Dim, ...]
+    strides: tuple[int, ...] = ()
+    padding: str = "valid"
+    dilation_rate: tuple[Dim, ...] = ()
+    data_format: str = "channels_last"
+    batch: Dim = BATCH
+    timesteps: Dim = TIMESTEP
+    return_sequences: bool = False
+    return_state: bool = False
+    use_bias: bool = True
+    bidirectional: bool = False
+    merge_mode: str = "concat"
+    cell: str = field(default="lstm", init=False)
+
+    def __post_init__(self) -> None:
+        if self.rank not in (1, 2, 3):
+            raise ShapecalcError(f"must be 1, 2 or 3, got {self.rank}", option="rank")
+        set_ = object.__setattr__
+        set_(self, "kernel_size", normalize_tuple(self.kernel_size, self.rank, "kernel"))
+        set_(self, "input_shape", normalize_tuple(self.input_shape, self.rank + 1, "input"))
+        set_(self, "strides", normalize_tuple(self.strides or 1, self.rank, "strides"))
+        for stride in self.strides:
+            if not isinstance(stride, int):
+                raise ShapecalcError(f"must be integers, got {stride}", option="strides")
+        set_(self, "dilation_rate", normalize_tuple(self.dilation_rate or 1, self.rank, "dilation"))
+        check_positive(self.filters, "filters")
+        check_positive(self.batch, "batch")
+        check_positive(self.timesteps, "timesteps")
+        if self.padding == "causal":
+            raise ShapecalcError(
+                "ConvLSTM layers accept only 'valid' and 'same', got 'causal'", option="padding"
+            )
+        _check_choice(self.padding, PADDINGS, "padding")
+        _check_choice(self.data_format, DATA_FORMATS, "data_format")
+        _check_choice(self.merge_mode, MERGE_MODES, "merge_mode")
+        if max(self.strides) > 1 and any(d != 1 for d in self.dilation_rate):
+            raise ShapecalcError(
+                "strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
+                f"strides={_tuple_text(self.strides)} and dilation={_tuple_text(self.dilation_rate)}",
+                option="strides",
+            )
+
+    @property
+    def spatial_shape(self) -> tuple[Dim, ...]:
+        return self.input_shape[:-1] if self.data_format == "channels_last" else self.input_shape[1:]
+
+    @property
+    def channels(self) -> Dim:
+        return self.input_shape[-1] if self.data_format == "channels_last" else self.input_shape[0]
+
+
+@dataclass(frozen=True)
+class TorchRecurrentConfig:
+    """A PyTorch ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` module."""
+
+    cell: RecurrentCell
+    hidden_size: Dim
+    input_size: Dim
+    num_layers: int = 1
+    bidirectional: bool = False
+    proj_size: Dim = 0
+    use_bias: bool = True
+    batch_first: bool = False
+    batch: Dim = BATCH
+    timesteps: Dim = TIMESTEP
+
+    def __post_init__(self) -> None:
+        _check_choice(self.cell, ("lstm", "gru", "rnn"), "cell")
+        for name in ("hidden_size", "input_size", "batch", "timesteps"):
+            check_positive(getattr(self, name), name)
+        if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
+            raise ShapecalcError(f"must be an integer, got {self.num_layers!r}", option="num_layers")
+        check_positive(self.num_layers, "num_layers")
+        if self.proj_size != 0:
+            if self.cell != "lstm":
+                raise ShapecalcError("only LSTM supports a projection", option="proj_size")
+            check_positive(self.proj_size, "proj_size")
+            size, hidden = self.proj_size, self.hidden_size
+            if isinstance(size, int) and isinstance(hidden, int) and size >= hidden:
+                raise ShapecalcError(
+                    f"must be smaller than hidden_size ({hidden}), got {size}", option="proj_size"
+                )
+
+
+def _tuple_text(values: tuple[Dim, ...]) -> str:
+    return "(" + ", ".join(str(v) for v in values) + ")"
+
+
+LayerConfig = RecurrentConfig | ConvRecurrentConfig | TorchRecurrentConfig

@@ -1,0 +1,80 @@
+"""Shared geometry: positive-size checks, tuple normalisation, convolution output length.
+
+>>> conv_output_length(128, kernel=3)
+126
+>>> from shapecalc.dims import sym
+>>> conv_output_length(sym("W"), kernel=3, stride=2)
+Expr('(W - 3)//2 + 1')
+>>> conv_output_length(sym("W"), kernel=3, stride=2, padding="same")
+Expr('(W + 1)//2')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shapecalc.dims import Dim, ceildiv, floordiv
+from shapecalc.errors import ShapecalcError
+
+PADDINGS = ("valid", "same")
+
+
+def check_positive(value: Dim, name: str) -> Dim:
+    """Return ``value`` if it can be a size (a symbol, or an int >= 1); else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if hasattr(value, "terms"):
+            return value
+        raise ShapecalcError(f"must be a positive integer or a name, got {value!r}", option=name)
+    if value < 1:
+        raise ShapecalcError(f"must be a positive integer, got {value}", option=name)
+    return value
+
+
+def normalize_tuple(value: Dim | Sequence[Dim], rank: int, name: str) -> tuple[Dim, ...]:
+    """``3`` -> ``(3, 3)`` for rank 2; a sequence must already have ``rank`` entries."""
+    if isinstance(value, (int, str)) or hasattr(value, "terms"):
+        items: tuple[Dim, ...] = (value,) * rank  # type: ignore[assignment]
+    else:
+        items = tuple(value)
+    if len(items) != rank:
+        shown = " ".join(str(v) for v in items)
+        raise ShapecalcError(f"needs {rank} value(s), got {len(items)} ({shown})", option=name)
+    return tuple(check_positive(item, name) for item in items)
+
+
+def dilated_kernel(kernel: Dim, dilation: Dim) -> Dim:
+    """The span a dilated kernel covers: ``dilation * (kernel - 1) + 1``."""
+    return dilation * (kernel - 1) + 1
+
+
+def conv_output_length(
+    length: Dim, kernel: Dim, stride: int = 1, padding: str = "valid", dilation: Dim = 1
+) -> Dim:
+    """Output length of a convolution along one axis, as Keras 3 computes it.
+
+    ``valid``: ``(length - dilation*(kernel - 1) - 1)//stride + 1``;
+    ``same``: ``ceil(length / stride)``.
+    """
+    if padding == "same":
+        return ceildiv(length, stride)
+    if padding != "valid":
+        raise ShapecalcError(f"must be one of {', '.join(PADDINGS)}, got {padding!r}", option="padding")
+    return floordiv(length - dilated_kernel(kernel, dilation), stride) + 1
+
+
+def valid_padding_constraint(length: Dim, kernel: Dim, dilation: Dim, axis: str) -> str | None:
+    """Check that a ``valid`` convolution fits; return the condition when it is symbolic.
+
+    Raises :class:`ShapecalcError` when the (dilated) kernel is larger than a concrete input.
+    """
+    span = dilated_kernel(kernel, dilation)
+    if isinstance(length, int) and isinstance(span, int):
+        if span > length:
+            dilated = f" (dilated to {span})" if span != kernel else ""
+            raise ShapecalcError(
+                f"kernel {kernel}{dilated} is larger than the input's {axis} {length} "
+                "under 'valid' padding",
+                option="kernel",
+            )
+        return None
+    return f"{length} >= {span}"

@@ -1,0 +1,76 @@
+"""The entry point: runs the program and turns every failure into one line and an exit code.
+
+Exit codes: 0 success, 1 runtime failure (an unreadable file, an internal
+error), 2 usage error (a bad option, size, expression or config), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _fail(message: str, code: int) -> int:
+    text = " ".join(str(message).split())
+    sys.stderr.write(f"Error: {text}\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run shapecalc with ``argv`` and return the exit code; never raises."""
+    import click
+
+    from shapecalc.cli import cli
+    from shapecalc.errors import ShapecalcError
+
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="shapecalc", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        sys.stdout.write(error.ctx.get_help() + "\n") if error.ctx else None
+        return EXIT_OK
+    except click.UsageError as error:
+        hint = ""
+        if error.ctx is not None and not isinstance(error, click.BadParameter):
+            hint = f" (see '{error.ctx.command_path} --help')"
+        return _fail(error.format_message() + hint, EXIT_USAGE)
+    except ShapecalcError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except click.ClickException as error:
+        return _fail(error.format_message(), error.exit_code)
+    except click.exceptions.Exit as error:
+        return int(error.exit_code)
+    except click.exceptions.Abort:
+        return _fail("aborted", EXIT_ERROR)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (``shapecalc ... | head``): not our failure.
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("SHAPECALC_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(error).__name__}: {error} (set SHAPECALC_DEBUG=1 for details)",
+                     EXIT_ERROR)
+    return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def run() -> None:
+    """Console-script entry point."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)

@@ -1,0 +1,94 @@
+"""The result model every rule returns and every renderer reads.
+
+>>> t = Tensor("bias", "weight", (128,), params=128)
+>>> t.to_json()["shape"]
+[128]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapecalc.dims import Dim, to_json
+
+SCHEMA_VERSION = 1
+
+#: What each tensor is, in the order the table groups them.
+ROLES = ("input", "weight", "weight_slice", "gate", "state", "output")
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One tensor inside a layer.
+
+    ``params`` is the element count for trainable weights and 0 for everything
+    else, so the tensors' params add up to the layer's. A ``weight_slice`` is one
+    gate's part of a fused weight: ``slice_of`` names the weight and ``index``
+    the slice (``[:, 0:32]``).
+    """
+
+    name: str
+    role: str
+    shape: tuple[Dim, ...]
+    params: Dim = 0
+    description: str = ""
+    slice_of: str | None = None
+    gate: str | None = None
+    index: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "role": self.role,
+            "shape": [to_json(d) for d in self.shape],
+            "params": to_json(self.params),
+        }
+        if self.description:
+            out["description"] = self.description
+        if self.slice_of is not None:
+            out["slice_of"] = self.slice_of
+            out["gate"] = self.gate
+            out["index"] = self.index
+        return out
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """Everything shapecalc derived for one layer."""
+
+    layer: str
+    framework: str
+    config: dict[str, Any]
+    summary: str
+    tensors: tuple[Tensor, ...]
+    outputs: tuple[str, ...]
+    params: Dim
+    gate_order: str = ""
+    constraints: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def tensor(self, name: str) -> Tensor:
+        """The tensor called ``name``; ``KeyError`` if there is none."""
+        for tensor in self.tensors:
+            if tensor.name == name:
+                return tensor
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract (schema_version 1), as documented in the README."""
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "layer": self.layer,
+            "framework": self.framework,
+            "config": self.config,
+            "gate_order": list(self.gate_order),
+            "tensors": [t.to_json() for t in self.tensors],
+            "outputs": list(self.outputs),
+            "params": to_json(self.params),
+            "constraints": list(self.constraints),
+            "notes": list(self.notes),
+        }
+        out.update(self.extras)
+        return out

@@ -1,0 +1,31 @@
+"""The rule table: one shape rule per layer configuration type.
+
+>>> from shapecalc.configs import RecurrentConfig
+>>> derive(RecurrentConfig(cell="gru", units=8, input_dim=4)).layer
+'GRU'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.errors import ShapecalcError
+from shapecalc.result import LayerResult
+from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
+from shapecalc.rules.torch import torch_recurrent
+
+RULES: dict[type, Callable[[Any], LayerResult]] = {
+    RecurrentConfig: keras_recurrent,
+    ConvRecurrentConfig: keras_conv_recurrent,
+    TorchRecurrentConfig: torch_recurrent,
+}
+
+
+def derive(config: LayerConfig) -> LayerResult:
+    """Every tensor shape of the layer ``config`` describes."""
+    rule = RULES.get(type(config))
+    if rule is None:
+        raise ShapecalcError(f"no shape rule for {type(config).__name__}")
+    return rule(config)
