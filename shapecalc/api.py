@@ -39,12 +39,24 @@ _COMMON = {"framework", "batch", "timesteps", "use_bias", "bidirectional"}
 _KERAS_SEQUENCE = {"return_sequences", "return_state", "merge_mode"}
 _KERAS_RECURRENT = _COMMON | _KERAS_SEQUENCE | {"units", "input_dim", "reset_after"}
 _TORCH_RECURRENT = _COMMON | {"hidden_size", "input_size", "num_layers", "proj_size", "batch_first"}
-_KERAS_CONV = _COMMON | _KERAS_SEQUENCE | {
-    "filters", "kernel", "input", "strides", "padding", "dilation", "data_format",
-}
+_KERAS_CONV = (
+    _COMMON
+    | _KERAS_SEQUENCE
+    | {
+        "filters",
+        "kernel",
+        "input",
+        "strides",
+        "padding",
+        "dilation",
+        "data_format",
+    }
+)
 #: Spellings accepted for the same option in the other convention.
-_SPELLINGS = {"keras": {"hidden_size": "units", "input_size": "input_dim"},
-              "torch": {"units": "hidden_size", "input_dim": "input_size"}}
+_SPELLINGS = {
+    "keras": {"hidden_size": "units", "input_size": "input_dim"},
+    "torch": {"units": "hidden_size", "input_dim": "input_size"},
+}
 
 
 def shapes(kind: str, **options: Any) -> LayerResult:
@@ -102,9 +114,7 @@ def build_config(kind: str, options: Mapping[str, Any]) -> LayerConfig:
     target = LAYER_KINDS[kind]
     if isinstance(target, int):
         if framework == "torch":
-            raise ShapecalcError(
-                "PyTorch has no ConvLSTM layer; use --framework keras", option="framework"
-            )
+            raise ShapecalcError("PyTorch has no ConvLSTM layer; use --framework keras", option="framework")
         _check_known(kind, framework, given, _KERAS_CONV)
         return _conv_config(target, given)
     if framework == "torch":

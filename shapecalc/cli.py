@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from click.core import ParameterSource
@@ -23,8 +23,13 @@ from shapecalc.errors import ShapecalcError
 FORMATS = ("table", "json", "markdown")
 
 #: Option names as the API spells them -> as the command line spells them.
-_OPTION_SPELLING = {"kernel_size": "kernel", "input_shape": "input", "dilation_rate": "dilation",
-                    "use_bias": "no-bias", "layer": "layer"}
+_OPTION_SPELLING = {
+    "kernel_size": "kernel",
+    "input_shape": "input",
+    "dilation_rate": "dilation",
+    "use_bias": "no-bias",
+    "layer": "layer",
+}
 
 
 def option_flag(name: str) -> str:
@@ -32,7 +37,7 @@ def option_flag(name: str) -> str:
     return "--" + _OPTION_SPELLING.get(name, name).replace("_", "-")
 
 
-class DimType(click.ParamType):
+class DimType(click.ParamType):  # type: ignore[type-arg]
     """A size: a positive integer or a symbolic expression (``W``, ``H - 2``)."""
 
     name = "dim"
@@ -49,7 +54,7 @@ class DimType(click.ParamType):
         return dim
 
 
-class StrideType(click.ParamType):
+class StrideType(click.ParamType):  # type: ignore[type-arg]
     """A positive integer (strides divide, so they cannot be symbolic)."""
 
     name = "int"
@@ -68,7 +73,7 @@ STRIDE = StrideType()
 class AliasedGroup(click.Group):
     """A group that also answers to aliases (``convlstm2d`` for ``convlstm``)."""
 
-    aliases = {"convlstm2d": "convlstm"}
+    aliases: ClassVar[dict[str, str]] = {"convlstm2d": "convlstm"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
@@ -123,9 +128,19 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timesteps", type=DIM, help="Sequence length (default: the symbol timestep)."),
         click.option("--batch", type=DIM, help="Batch size (default: the symbol batch)."),
         click.option("--no-bias", is_flag=True, help="Build the layer without biases."),
-        click.option("--bidirectional", is_flag=True, help="Wrap in Bidirectional (Keras) / bidirectional=True (PyTorch)."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="Output format."),
+        click.option(
+            "--bidirectional",
+            is_flag=True,
+            help="Wrap in Bidirectional (Keras) / bidirectional=True (PyTorch).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="table",
+            show_default=True,
+            help="Output format.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -136,15 +151,20 @@ def _keras_sequence_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--return-sequences", is_flag=True, help="Return the output of every time step."),
         click.option("--return-state", is_flag=True, help="Also return the final states."),
-        click.option("--merge-mode", type=click.Choice(("concat", "sum", "ave", "mul", "none")),
-                     help="How Bidirectional merges the two directions (default concat)."),
+        click.option(
+            "--merge-mode",
+            type=click.Choice(("concat", "sum", "ave", "mul", "none")),
+            help="How Bidirectional merges the two directions (default concat).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(package_name="shapecalc", message="%(prog)s %(version)s")
 def cli() -> None:
     """Know thy shapes: every tensor inside LSTM, GRU, RNN and ConvLSTM layers.
@@ -163,8 +183,10 @@ def cli() -> None:
 
 
 def _recurrent_command(kind: str, summary: str, example: str) -> None:
-    def command(fmt: str, framework: str, **options: Any) -> None:
+    def run(fmt: str, framework: str, **options: Any) -> None:
         _emit(kind, framework, fmt, options)
+
+    command: Any = run
 
     command.__doc__ = f"{summary}\n\n\b\nExample:\n  {example}"
     decorators = [
@@ -173,18 +195,31 @@ def _recurrent_command(kind: str, summary: str, example: str) -> None:
         click.option("--hidden-size", type=DIM, help="PyTorch spelling of --units."),
         click.option("--input-dim", type=DIM, help="Features per time step. Alias: --input-size."),
         click.option("--input-size", type=DIM, help="PyTorch spelling of --input-dim."),
-        click.option("--framework", type=click.Choice(("keras", "torch")), default="keras", show_default=True,
-                     help="Whose convention: Keras 3 layers or PyTorch modules."),
+        click.option(
+            "--framework",
+            type=click.Choice(("keras", "torch")),
+            default="keras",
+            show_default=True,
+            help="Whose convention: Keras 3 layers or PyTorch modules.",
+        ),
         _keras_sequence_options,
         _common_options,
     ]
     if kind == "gru":
-        decorators.append(click.option("--reset-after/--no-reset-after", default=True, show_default=True,
-                                       help="Keras GRU reset_after (separate recurrent bias)."))
+        decorators.append(
+            click.option(
+                "--reset-after/--no-reset-after",
+                default=True,
+                show_default=True,
+                help="Keras GRU reset_after (separate recurrent bias).",
+            )
+        )
     decorators += [
         click.option("--num-layers", type=STRIDE, help="PyTorch: stacked layers (default 1)."),
         click.option("--proj-size", type=DIM, help="PyTorch LSTM: projection size (< hidden size)."),
-        click.option("--batch-first", is_flag=True, help="PyTorch: input and output are (batch, seq, feature)."),
+        click.option(
+            "--batch-first", is_flag=True, help="PyTorch: input and output are (batch, seq, feature)."
+        ),
     ]
     for decorator in reversed(decorators[1:]):
         command = decorator(command)
@@ -194,8 +229,10 @@ def _recurrent_command(kind: str, summary: str, example: str) -> None:
 def _conv_command(kind: str, rank: int, example: str) -> None:
     axes = {1: "L C", 2: "W H C", 3: "D H W C"}[rank]
 
-    def command(fmt: str, framework: str, **options: Any) -> None:
+    def run(fmt: str, framework: str, **options: Any) -> None:
         _emit(kind, framework, fmt, options)
+
+    command: Any = run
 
     command.__doc__ = (
         f"Keras ConvLSTM{rank}D: convolutional LSTM over {rank}-D frames.\n\n"
@@ -208,12 +245,22 @@ def _conv_command(kind: str, rank: int, example: str) -> None:
         click.option("--kernel", type=DIM, nargs=rank, help=f"Kernel size ({rank} values)."),
         click.option("--input", type=DIM, nargs=rank + 1, help=f"One frame: {axes} (data-format order)."),
         click.option("--strides", type=STRIDE, nargs=rank, help="Input-convolution strides (default 1)."),
-        click.option("--padding", type=click.Choice(("valid", "same", "causal")), help="Padding (default valid)."),
+        click.option(
+            "--padding", type=click.Choice(("valid", "same", "causal")), help="Padding (default valid)."
+        ),
         click.option("--dilation", type=DIM, nargs=rank, help="Dilation rate (default 1)."),
-        click.option("--data-format", type=click.Choice(("channels_last", "channels_first")),
-                     help="Axis order of frames (default channels_last)."),
-        click.option("--framework", type=click.Choice(("keras", "torch")), default="keras", show_default=True,
-                     help="Only keras: PyTorch has no ConvLSTM."),
+        click.option(
+            "--data-format",
+            type=click.Choice(("channels_last", "channels_first")),
+            help="Axis order of frames (default channels_last).",
+        ),
+        click.option(
+            "--framework",
+            type=click.Choice(("keras", "torch")),
+            default="keras",
+            show_default=True,
+            help="Only keras: PyTorch has no ConvLSTM.",
+        ),
         _keras_sequence_options,
         _common_options,
     ]
@@ -223,8 +270,12 @@ def _conv_command(kind: str, rank: int, example: str) -> None:
 
 
 _recurrent_command("lstm", "LSTM: Keras LSTM or PyTorch nn.LSTM.", "shapecalc lstm --units 32 --input-dim 20")
-_recurrent_command("gru", "GRU: Keras GRU or PyTorch nn.GRU.", "shapecalc gru --units 32 --input-dim 20 --no-reset-after")
-_recurrent_command("rnn", "Simple RNN: Keras SimpleRNN or PyTorch nn.RNN.", "shapecalc rnn --units 32 --input-dim 20")
+_recurrent_command(
+    "gru", "GRU: Keras GRU or PyTorch nn.GRU.", "shapecalc gru --units 32 --input-dim 20 --no-reset-after"
+)
+_recurrent_command(
+    "rnn", "Simple RNN: Keras SimpleRNN or PyTorch nn.RNN.", "shapecalc rnn --units 32 --input-dim 20"
+)
 _conv_command("convlstm1d", 1, "shapecalc convlstm1d --filters 8 --kernel 3 --input 100 3")
 _conv_command("convlstm", 2, "shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3")
 _conv_command("convlstm3d", 3, "shapecalc convlstm3d --filters 4 --kernel 3 3 3 --input 16 32 32 1")

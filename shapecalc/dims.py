@@ -111,7 +111,7 @@ class _Name(_Factor):
 
 
 class _FloorDiv(_Factor):
-    __slots__ = ("numerator", "divisor")
+    __slots__ = ("divisor", "numerator")
 
     def __init__(self, numerator: Expr, divisor: int) -> None:
         self.numerator = numerator
@@ -161,8 +161,9 @@ class Expr:
     operators; a result that folds to a constant comes back as a plain ``int``.
     """
 
-    __slots__ = ("terms", "_text")
+    __slots__ = ("_text", "terms")
     terms: tuple[tuple[Monomial, int], ...]
+    _text: str
 
     @classmethod
     def _make(cls, coefficients: Mapping[Monomial, int]) -> Expr:
@@ -451,7 +452,9 @@ def parse_dim(text: str) -> Dim:
     if not isinstance(text, str):
         raise ShapecalcError(f"expected text, got {text!r}")
     if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ShapecalcError(f"expression is too long ({len(text)} characters, at most {MAX_EXPRESSION_LENGTH})")
+        raise ShapecalcError(
+            f"expression is too long ({len(text)} characters, at most {MAX_EXPRESSION_LENGTH})"
+        )
     return _Parser(text).parse()
 
 

@@ -72,8 +72,7 @@ def valid_padding_constraint(length: Dim, kernel: Dim, dilation: Dim, axis: str)
         if span > length:
             dilated = f" (dilated to {span})" if span != kernel else ""
             raise ShapecalcError(
-                f"kernel {kernel}{dilated} is larger than the input's {axis} {length} "
-                "under 'valid' padding",
+                f"kernel {kernel}{dilated} is larger than the input's {axis} {length} under 'valid' padding",
                 option="kernel",
             )
         return None

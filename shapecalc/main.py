@@ -50,11 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``shapecalc ... | head``): not our failure.
         _silence_stdout()
         return EXIT_OK
-    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as error:
         if os.environ.get("SHAPECALC_DEBUG"):
             raise
-        return _fail(f"internal error: {type(error).__name__}: {error} (set SHAPECALC_DEBUG=1 for details)",
-                     EXIT_ERROR)
+        return _fail(
+            f"internal error: {type(error).__name__}: {error} (set SHAPECALC_DEBUG=1 for details)", EXIT_ERROR
+        )
     return EXIT_OK
 
 

@@ -2,7 +2,7 @@
 
 >>> from shapecalc.api import shapes
 >>> print(render_markdown(shapes("rnn", units=4, input_dim=3)).splitlines()[0])
-### SimpleRNN (keras): units=4, input_dim=3, batch=batch, timesteps=timestep, merge_mode=concat
+### SimpleRNN (keras): units=4, input_dim=3
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ def render_markdown(result: LayerResult) -> str:
     lines.append("| " + " | ".join(COLUMNS) + " |")
     lines.append("| " + " | ".join("---:" if c == "params" else "---" for c in COLUMNS) + " |")
     for row in summary_rows(result):
-        cells = [f"`{row.name}`", f"`{row.shape}`", f"`{row.per_gate}`" if row.per_gate else "",
-                 row.params, row.meaning]
+        cells = [
+            f"`{row.name}`",
+            f"`{row.shape}`",
+            f"`{row.per_gate}`" if row.per_gate else "",
+            row.params,
+            row.meaning,
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
     lines += [f"- {line}" for line in footer_lines(result)]

@@ -69,11 +69,11 @@ def fused_weight(
     """
     count = max(len(gates), 1)
     fused: Dim = count * units
-    shape = fixed + (fused,) if fused_axis == "last" else (fused,) + fixed
+    shape = (*fixed, fused) if fused_axis == "last" else (fused, *fixed)
     tensors = [Tensor(name, "weight", shape, params=product(shape), description=description)]
     axis = len(shape) - 1 if fused_axis == "last" else 0
     for index, gate in enumerate(gates):
-        part = fixed + (units,) if fused_axis == "last" else (units,) + fixed
+        part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
         tensors.append(
             Tensor(
                 f"{name}_{gate}",

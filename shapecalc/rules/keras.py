@@ -33,9 +33,7 @@ def keras_recurrent(config: RecurrentConfig) -> LayerResult:
     weights += fused_weight("recurrent_kernel", (units,), gates, units, "recurrent weights U")
     if config.use_bias:
         if config.cell == "gru" and config.reset_after:
-            weights += fused_weight(
-                "bias", (2,), gates, units, "biases: row 0 input, row 1 recurrent"
-            )
+            weights += fused_weight("bias", (2,), gates, units, "biases: row 0 input, row 1 recurrent")
         else:
             weights += fused_weight("bias", (), gates, units, "biases b")
     step = (config.batch, units)
@@ -68,7 +66,7 @@ def keras_conv_recurrent(config: ConvRecurrentConfig) -> LayerResult:
     constraints: list[str] = []
     out_spatial: list[Dim] = []
     for axis, (length, kernel, stride, dilation) in enumerate(
-        zip(config.spatial_shape, config.kernel_size, config.strides, config.dilation_rate)
+        zip(config.spatial_shape, config.kernel_size, config.strides, config.dilation_rate, strict=True)
     ):
         if config.padding == "valid":
             condition = valid_padding_constraint(length, kernel, dilation, AXIS_NAMES[config.rank][axis])

@@ -32,39 +32,75 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
     def sequence(features: Dim) -> tuple[Dim, ...]:
         return (batch, steps, features) if config.batch_first else (steps, batch, features)
 
-    tensors: list[Tensor] = [Tensor("input", "input", sequence(config.input_size), description="input sequence")]
+    tensors: list[Tensor] = [
+        Tensor("input", "input", sequence(config.input_size), description="input sequence")
+    ]
     for layer in range(config.num_layers):
         layer_input: Dim = config.input_size if layer == 0 else directions * out_size
         for suffix in ("", "_reverse")[:directions]:
             tag = f"l{layer}{suffix}"
-            tensors += fused_weight(f"weight_ih_{tag}", (layer_input,), gates, hidden, "input-hidden weights", "first")
-            tensors += fused_weight(f"weight_hh_{tag}", (out_size,), gates, hidden, "hidden-hidden weights", "first")
+            tensors += fused_weight(
+                f"weight_ih_{tag}", (layer_input,), gates, hidden, "input-hidden weights", "first"
+            )
+            tensors += fused_weight(
+                f"weight_hh_{tag}", (out_size,), gates, hidden, "hidden-hidden weights", "first"
+            )
             if config.use_bias:
                 tensors += fused_weight(f"bias_ih_{tag}", (), gates, hidden, "input-hidden bias", "first")
                 tensors += fused_weight(f"bias_hh_{tag}", (), gates, hidden, "hidden-hidden bias", "first")
             if projected:
                 shape = (config.proj_size, hidden)
                 tensors.append(
-                    Tensor(f"weight_hr_{tag}", "weight", shape, params=config.proj_size * hidden,
-                           description="projection weights")
+                    Tensor(
+                        f"weight_hr_{tag}",
+                        "weight",
+                        shape,
+                        params=config.proj_size * hidden,
+                        description="projection weights",
+                    )
                 )
     tensors += gate_tensors(gates, (batch, hidden))
-    tensors.append(Tensor("hidden_state", "state", (batch, out_size), description="h_t of one layer and direction"))
+    tensors.append(
+        Tensor("hidden_state", "state", (batch, out_size), description="h_t of one layer and direction")
+    )
     if config.cell == "lstm":
-        tensors.append(Tensor("cell_state", "state", (batch, hidden), description="c_t of one layer and direction"))
+        tensors.append(
+            Tensor("cell_state", "state", (batch, hidden), description="c_t of one layer and direction")
+        )
     stacked = directions * config.num_layers
-    tensors.append(Tensor("output", "output", sequence(directions * out_size), description="h_t of the last layer, every step"))
-    tensors.append(Tensor("h_n", "output", (stacked, batch, out_size), description="final h of every layer and direction"))
+    tensors.append(
+        Tensor(
+            "output",
+            "output",
+            sequence(directions * out_size),
+            description="h_t of the last layer, every step",
+        )
+    )
+    tensors.append(
+        Tensor(
+            "h_n", "output", (stacked, batch, out_size), description="final h of every layer and direction"
+        )
+    )
     outputs = ["output", "h_n"]
     if config.cell == "lstm":
-        tensors.append(Tensor("c_n", "output", (stacked, batch, hidden), description="final c of every layer and direction"))
+        tensors.append(
+            Tensor(
+                "c_n", "output", (stacked, batch, hidden), description="final c of every layer and direction"
+            )
+        )
         outputs.append("c_n")
     params: Dim = 0
     for tensor in tensors:
         params = params + tensor.params
-    notes = [f"PyTorch gate order: {', '.join(gates)}; weights are (out, in) with gates stacked on the first axis."] if gates else []
+    notes = []
+    if gates:
+        notes.append(
+            f"PyTorch gate order: {', '.join(gates)}; weights are (out, in), gates stacked on axis 0."
+        )
     if config.batch_first:
-        notes.append("batch_first changes input and output only: h_n and c_n stay (layers*directions, batch, size).")
+        notes.append(
+            "batch_first changes input and output only: h_n and c_n stay (layers*directions, batch, size)."
+        )
     return LayerResult(
         layer=MODULE_NAMES[config.cell],
         framework="torch",
