@@ -20,7 +20,7 @@ from shapecalc.api import REQUIRED, build_config
 from shapecalc.dims import Dim, parse_dim
 from shapecalc.errors import ShapecalcError
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "svg", "html")
 
 #: Option names as the API spells them -> as the command line spells them.
 _OPTION_SPELLING = {

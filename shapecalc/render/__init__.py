@@ -10,7 +10,7 @@ from __future__ import annotations
 from shapecalc.errors import ShapecalcError
 from shapecalc.result import LayerResult
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "svg", "html")
 
 
 def render(result: LayerResult, fmt: str, *, color: bool = False, width: int | None = None) -> str:
@@ -27,4 +27,12 @@ def render(result: LayerResult, fmt: str, *, color: bool = False, width: int | N
         from shapecalc.render.table import render_table
 
         return render_table(result, color=color, width=width)
+    if fmt == "svg":
+        from shapecalc.render.svg import render_svg
+
+        return render_svg(result)
+    if fmt == "html":
+        from shapecalc.render.html import render_html
+
+        return render_html(result)
     raise ShapecalcError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", option="format")

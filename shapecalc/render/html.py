@@ -1,0 +1,140 @@
+"""``--format html``: one self-contained page with the picture, the table and the
+equations; hovering a tensor anywhere highlights it everywhere.
+
+Nothing is fetched: styles and the script are inline, fonts are the reader's
+own, and a Content-Security-Policy forbids any request. Every element that
+shows a tensor carries ``data-tensor="name ..."``; hovering one highlights all
+elements that list its first name. ``page.html#kernel_i`` opens the page with
+``kernel_i`` highlighted (a link to one tensor), and a click sets that link.
+
+>>> from shapecalc.api import shapes
+>>> page = render_html(shapes("lstm", units=32, input_dim=20))
+>>> page.startswith("<!DOCTYPE html>"), "<svg" in page, 'data-tensor="kernel kernel_i' in page
+(True, True, True)
+>>> "http://" in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from shapecalc.render.rows import COLUMNS, footer_lines, summary_rows, title
+from shapecalc.render.svg_markup import escape
+from shapecalc.result import LayerResult
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+PAGE_STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#1f2328;
+margin:24px auto;max-width:1400px;padding:0 16px;line-height:1.45}
+h1{font-size:1.3rem;margin:0 0 .2rem}
+h2{font-size:1.05rem;margin:1.6rem 0 .5rem}
+figure{margin:0;overflow-x:auto;border:1px solid #d0d7de;border-radius:6px;padding:4px}
+figure svg{display:block;max-width:100%;height:auto}
+code,td,.eq{font-family:'DejaVu Sans Mono',Menlo,Consolas,'Liberation Mono',monospace;font-size:.88rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:3px 10px;border-bottom:1px solid #d8dee4;vertical-align:top}
+th{font-weight:600;border-bottom:2px solid #d0d7de}
+td.num{text-align:right}
+td.meaning{font-family:inherit;font-size:.9rem;color:#57606a}
+tr[data-tensor]{cursor:pointer}
+tr.hl td,.eq .hl{background:#fff8c5}
+.eq .hl{outline:1px solid #d4a72c}
+ul{padding-left:1.2rem}
+#sc-hovered{color:#cf222e;font-family:monospace}
+.hint{color:#57606a;font-size:.85rem}
+"""
+
+SCRIPT = """
+(function () {
+  "use strict";
+  var all = Array.prototype.slice.call(document.querySelectorAll("[data-tensor]"));
+  var marked = [];
+  function names(el) { return el.getAttribute("data-tensor").split(" "); }
+  function highlight(name) {
+    marked.forEach(function (el) { el.classList.remove("hl"); });
+    marked = name ? all.filter(function (el) { return names(el).indexOf(name) >= 0; }) : [];
+    marked.forEach(function (el) { el.classList.add("hl"); });
+    document.getElementById("sc-hovered").textContent = name;
+  }
+  function fromLink() { highlight(decodeURIComponent(window.location.hash.slice(1))); }
+  all.forEach(function (el) {
+    var name = names(el)[0];
+    el.addEventListener("mouseenter", function () { highlight(name); });
+    el.addEventListener("mouseleave", fromLink);
+    el.addEventListener("click", function () { window.location.hash = encodeURIComponent(name); });
+  });
+  window.addEventListener("hashchange", fromLink);
+  fromLink();
+  document.documentElement.setAttribute("data-shapecalc", "ready");
+})();
+"""
+
+
+def render_html(result: LayerResult) -> str:
+    """The page for one layer: cell picture, tensor table, equations when available."""
+    from shapecalc.render.svg import render_svg
+
+    sections = [
+        ("Cell", render_svg(result)),
+        ("Tensors", _table(result)),
+    ]
+    sections += [("Equations", body) for body in _equations(result)]
+    return page(title(result), sections)
+
+
+def page(heading: str, sections: Sequence[tuple[str, str]]) -> str:
+    """A complete HTML document: ``sections`` are (heading, trusted HTML) pairs."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="shapecalc">',
+        f"<title>{escape(heading)}</title>",
+        f"<style>{PAGE_STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(heading)}</h1>",
+        '<p class="hint">Hover a tensor to find it in the picture, the table and the equations; '
+        'click to keep it highlighted. <span id="sc-hovered"></span></p>',
+    ]
+    for name, body in sections:
+        tag = "figure" if body.lstrip().startswith("<svg") else "div"
+        parts += [f"<h2>{escape(name)}</h2>", f"<{tag}>", body.strip(), f"</{tag}>"]
+    parts += [f"<script>{SCRIPT}</script>", "</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _table(result: LayerResult) -> str:
+    slices: dict[str, list[str]] = {}
+    for tensor in result.tensors:
+        if tensor.slice_of is not None:
+            slices.setdefault(tensor.slice_of, []).append(tensor.name)
+    head = "".join(f"<th>{escape(column)}</th>" for column in COLUMNS)
+    rows = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
+    for row in summary_rows(result):
+        keys = " ".join([row.name, *slices.get(row.name, [])])
+        cells = [
+            f"<td><code>{escape(row.name)}</code></td>",
+            f"<td>{escape(row.shape)}</td>",
+            f"<td>{escape(row.per_gate)}</td>",
+            f'<td class="num">{escape(row.params)}</td>',
+            f'<td class="meaning">{escape(row.meaning)}</td>',
+        ]
+        rows.append(f'<tr data-tensor="{escape(keys)}">{"".join(cells)}</tr>')
+    rows.append("</tbody></table>")
+    rows.append(_list(footer_lines(result)))
+    return "\n".join(rows)
+
+
+def _list(lines: Iterable[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+
+
+def _equations(result: LayerResult) -> list[str]:
+    """The explained equations, once the explain module can give them (issue 4)."""
+    return []
