@@ -18,7 +18,7 @@ from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
 from shapecalc.dims import Dim, Expr, parse_dim
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
@@ -67,7 +67,7 @@ def shapes(kind: str, **options: Any) -> LayerResult:
 def to_dim(value: Any, option: str) -> Dim:
     """An option value as a dimension: an int, an :class:`Expr`, or text to parse."""
     if isinstance(value, bool):
-        raise ShapecalcError(f"must be a positive integer or a name, got {value!r}", option=option)
+        raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=option)
     if isinstance(value, (int, Expr)):
         return value
     if isinstance(value, str):
@@ -75,7 +75,7 @@ def to_dim(value: Any, option: str) -> Dim:
             return parse_dim(value)
         except ShapecalcError as error:
             raise error.at(option) from None
-    raise ShapecalcError(f"must be a positive integer or a name, got {value!r}", option=option)
+    raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=option)
 
 
 def _dims(value: Any, option: str) -> tuple[Dim, ...] | Dim:
@@ -86,13 +86,13 @@ def _dims(value: Any, option: str) -> tuple[Dim, ...] | Dim:
 
 def _flag(value: Any, option: str) -> bool:
     if not isinstance(value, bool):
-        raise ShapecalcError(f"must be true or false, got {value!r}", option=option)
+        raise ShapecalcError(f"must be true or false, got {shown(value)}", option=option)
     return value
 
 
 def _text(value: Any, option: str) -> str:
     if not isinstance(value, str):
-        raise ShapecalcError(f"must be text, got {value!r}", option=option)
+        raise ShapecalcError(f"must be text, got {shown(value)}", option=option)
     return value
 
 
@@ -100,12 +100,12 @@ def build_config(kind: str, options: Mapping[str, Any]) -> LayerConfig:
     """Turn ``kind`` and its options (those given; ``None`` means not given) into a config."""
     if kind not in LAYER_KINDS:
         raise ShapecalcError(
-            f"unknown layer {kind!r}; expected one of {', '.join(LAYER_KINDS)}", option="layer"
+            f"unknown layer {shown(kind)}; expected one of {', '.join(LAYER_KINDS)}", option="layer"
         )
     given = {key: value for key, value in options.items() if value is not None}
     framework = _text(given.pop("framework", "keras"), "framework")
     if framework not in FRAMEWORKS:
-        raise ShapecalcError(f"must be keras or torch, got {framework!r}", option="framework")
+        raise ShapecalcError(f"must be keras or torch, got {shown(framework)}", option="framework")
     for spelling, canonical in _SPELLINGS[framework].items():
         if spelling in given:
             if canonical in given:

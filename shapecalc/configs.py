@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from shapecalc.dims import Dim, Expr, sym, to_json
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import PADDINGS, check_positive, normalize_tuple
 
 BATCH: Expr = sym("batch")
@@ -23,11 +23,14 @@ TIMESTEP: Expr = sym("timestep")
 RecurrentCell = Literal["lstm", "gru", "rnn"]
 MERGE_MODES = ("concat", "sum", "ave", "mul", "none")
 DATA_FORMATS = ("channels_last", "channels_first")
+#: Deepest PyTorch stack: each layer adds a dozen tensors, so the output (and
+#: the time) grows with it; 1,000 layers give about 11 MB of JSON in under a second.
+MAX_NUM_LAYERS = 1000
 
 
 def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
     if value not in choices:
-        raise ShapecalcError(f"must be one of {', '.join(choices)}, got {value!r}", option=name)
+        raise ShapecalcError(f"must be one of {', '.join(choices)}, got {shown(value)}", option=name)
 
 
 def config_to_json(config: object) -> dict[str, Any]:
@@ -168,8 +171,12 @@ class TorchRecurrentConfig:
         for name in ("hidden_size", "input_size", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
-            raise ShapecalcError(f"must be an integer, got {self.num_layers!r}", option="num_layers")
+            raise ShapecalcError(f"must be an integer, got {shown(self.num_layers)}", option="num_layers")
         check_positive(self.num_layers, "num_layers")
+        if self.num_layers > MAX_NUM_LAYERS:
+            raise ShapecalcError(
+                f"must be at most {MAX_NUM_LAYERS}, got {shown(self.num_layers)}", option="num_layers"
+            )
         if self.proj_size != 0:
             if self.cell != "lstm":
                 raise ShapecalcError("only LSTM supports a projection", option="proj_size")

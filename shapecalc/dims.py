@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Union
 
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 
 #: A dimension: a concrete size, or a symbolic expression.
 Dim = Union[int, "Expr"]
@@ -37,8 +37,10 @@ Dim = Union[int, "Expr"]
 MAX_EXPRESSION_LENGTH = 2000
 #: Deepest parenthesis / unary-operator nesting the parser accepts.
 MAX_NESTING = 64
-#: Largest absolute integer literal (or folded constant) accepted in a dimension.
+#: Largest absolute integer literal, folded constant or coefficient in a dimension (int64).
 MAX_INT = 2**63 - 1
+#: Longest symbol name.
+MAX_NAME_LENGTH = 64
 
 #: Names that sort first in products, so ``batch*timestep*W`` reads naturally.
 _LEADING_NAMES = {"batch": 0, "timestep": 1}
@@ -56,11 +58,15 @@ def sym(name: str) -> Expr:
 
 def check_name(name: str) -> None:
     """Raise :class:`ShapecalcError` unless ``name`` is a usable symbol name."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise ShapecalcError(
+            f"{shown(name)} is not a valid dimension name (longer than {MAX_NAME_LENGTH} characters)"
+        )
     if not _NAME_RE.fullmatch(name) or keyword.iskeyword(name):
-        raise ShapecalcError(f"{name!r} is not a valid dimension name (use letters, digits and _)")
+        raise ShapecalcError(f"{shown(name)} is not a valid dimension name (use letters, digits and _)")
 
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --------------------------------------------------------------------------- factors
@@ -275,17 +281,18 @@ def _as_terms(value: Dim) -> dict[Monomial, int]:
 
 def _fold(coefficients: Mapping[Monomial, int]) -> Dim:
     """Build an expression, returning a plain int when it is constant."""
-    nonzero = {m: c for m, c in coefficients.items() if c != 0}
+    nonzero = {m: _checked(c) for m, c in coefficients.items() if c != 0}
     if not nonzero:
         return 0
     if list(nonzero) == [()]:
-        return _checked(nonzero[()])
+        return nonzero[()]
     return Expr._make(nonzero)
 
 
 def _checked(number: int) -> int:
+    """``number`` itself; a size, count or coefficient past int64 is refused, as the frameworks do."""
     if abs(number) > MAX_INT:
-        raise ShapecalcError(f"{number} is too large (sizes stop at {MAX_INT})")
+        raise ShapecalcError(f"{shown(number)} is too large (sizes stop at {MAX_INT})")
     return number
 
 
@@ -450,7 +457,7 @@ def parse_dim(text: str) -> Dim:
     Raises :class:`ShapecalcError` naming what is wrong for anything else.
     """
     if not isinstance(text, str):
-        raise ShapecalcError(f"expected text, got {text!r}")
+        raise ShapecalcError(f"expected text, got {shown(text)}")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ShapecalcError(
             f"expression is too long ({len(text)} characters, at most {MAX_EXPRESSION_LENGTH})"
@@ -473,7 +480,7 @@ class _Parser:
             match = _TOKEN_RE.match(text, index)
             if not match:
                 bad = text[index:].lstrip()[:1]
-                raise ShapecalcError(f"unexpected {bad!r} in expression {text!r}")
+                raise ShapecalcError(f"unexpected {bad!r} in expression {shown(text)}")
             kind = match.lastgroup
             assert kind is not None
             tokens.append((kind, match.group(kind)))
@@ -488,12 +495,12 @@ class _Parser:
         return None
 
     def _fail(self, what: str) -> ShapecalcError:
-        return ShapecalcError(f"{what} in expression {self.text!r}")
+        return ShapecalcError(f"{what} in expression {shown(self.text)}")
 
     def parse(self) -> Dim:
         value = self._sum()
         if self.position != len(self.tokens):
-            raise self._fail(f"unexpected {self.tokens[self.position][1]!r}")
+            raise self._fail(f"unexpected {shown(self.tokens[self.position][1])}")
         return value
 
     def _sum(self) -> Dim:

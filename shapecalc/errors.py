@@ -27,3 +27,32 @@ class ShapecalcError(ValueError):
         if self.option:
             return self
         return ShapecalcError(self.message, option=option)
+
+
+#: Longest echo of a user's value in a message; longer values are cut in the middle.
+SHOWN_LENGTH = 60
+
+
+def shown(value: object) -> str:
+    """``value`` as an error message echoes it: its repr, cut short when it is huge.
+
+    A message must stay one readable line even for a 1 MB expression, and
+    ``str()`` of an integer with thousands of digits raises in Python 3.11.
+
+    >>> shown("W - 2")
+    "'W - 2'"
+    >>> shown("W" * 100)
+    "'WWWWWWWWWWWWWWWWWWWWWWWWWWWWW...WWWWWWWWWWWWWWWWWWWWWWWWWWWWW' (100 characters)"
+    >>> shown(-(10**100))
+    'a 101-digit integer'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**SHOWN_LENGTH:
+        if value.bit_length() > 13_000:  # past str()'s 4300-digit limit
+            return "an integer of more than 3900 digits"
+        return f"a {len(str(abs(value)))}-digit integer"
+    text = repr(value)
+    if len(text) <= SHOWN_LENGTH:
+        return text
+    half = SHOWN_LENGTH // 2
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:half]}...{text[-half:]}{size}"

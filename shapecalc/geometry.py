@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecalc.dims import Dim, ceildiv, floordiv
-from shapecalc.errors import ShapecalcError
+from shapecalc.dims import MAX_INT, Dim, ceildiv, floordiv
+from shapecalc.errors import ShapecalcError, shown
 
 PADDINGS = ("valid", "same")
 
@@ -24,9 +24,11 @@ def check_positive(value: Dim, name: str) -> Dim:
     if isinstance(value, bool) or not isinstance(value, int):
         if hasattr(value, "terms"):
             return value
-        raise ShapecalcError(f"must be a positive integer or a name, got {value!r}", option=name)
+        raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=name)
     if value < 1:
-        raise ShapecalcError(f"must be a positive integer, got {value}", option=name)
+        raise ShapecalcError(f"must be a positive integer, got {shown(value)}", option=name)
+    if value > MAX_INT:
+        raise ShapecalcError(f"must be at most {MAX_INT}, got {shown(value)}", option=name)
     return value
 
 

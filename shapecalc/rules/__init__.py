@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
-from shapecalc.errors import ShapecalcError
+from shapecalc.dims import MAX_INT
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
 from shapecalc.rules.torch import torch_recurrent
@@ -28,4 +29,15 @@ def derive(config: LayerConfig) -> LayerResult:
     rule = RULES.get(type(config))
     if rule is None:
         raise ShapecalcError(f"no shape rule for {type(config).__name__}")
-    return rule(config)
+    return _bounded(rule(config))
+
+
+def _bounded(result: LayerResult) -> LayerResult:
+    """``result``, unless a size or count overflowed int64 (plain int products are not folded)."""
+    for tensor in result.tensors:
+        for size in (*tensor.shape, tensor.params):
+            if isinstance(size, int) and abs(size) > MAX_INT:
+                raise ShapecalcError(f"{tensor.name}: {shown(size)} is too large (sizes stop at {MAX_INT})")
+    if isinstance(result.params, int) and result.params > MAX_INT:
+        raise ShapecalcError(f"params: {shown(result.params)} is too large (sizes stop at {MAX_INT})")
+    return result
