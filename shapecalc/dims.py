@@ -209,7 +209,9 @@ class Expr:
         if not self._text:
             parts: list[str] = []
             for monomial, coefficient in self.terms:
-                magnitude = _term_text(monomial, abs(coefficient))
+                # A leading minus binds tighter than //: "-W//2" would read as (-W)//2.
+                bare = bool(parts) or coefficient > 0
+                magnitude = _term_text(monomial, abs(coefficient), bare)
                 if not parts:
                     parts.append(("-" if coefficient < 0 else "") + magnitude)
                 else:
@@ -263,10 +265,11 @@ def _term_order(term: tuple[Monomial, int]) -> tuple[object, ...]:
     return (-len(monomial), [factor.key for factor in monomial])
 
 
-def _term_text(monomial: Monomial, magnitude: int) -> str:
+def _term_text(monomial: Monomial, magnitude: int, bare: bool = True) -> str:
+    """One term without its sign; ``bare`` allows a lone floor division unparenthesised."""
     if not monomial:
         return str(magnitude)
-    alone = magnitude == 1 and len(monomial) == 1
+    alone = bare and magnitude == 1 and len(monomial) == 1
     text = "*".join(factor.text(alone) for factor in monomial)
     return text if magnitude == 1 else f"{text}*{magnitude}"
 
@@ -345,7 +348,9 @@ def floordiv(value: Dim, divisor: int) -> Dim:
     if divisor == 1:
         return value
     terms = dict(value.terms)
-    common = math.gcd(divisor, *terms.values())
+    # Divide out what the divisor shares with every symbolic coefficient; the
+    # constant floors: floor((g*P + c)/(g*d)) == floor((P + c//g)/d) for integer P.
+    common = math.gcd(divisor, *(c for m, c in terms.items() if m))
     if common > 1:
         terms = {m: c // common for m, c in terms.items()}
         divisor //= common
