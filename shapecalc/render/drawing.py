@@ -209,3 +209,46 @@ def item_size(kind: str, lines: tuple[TextLine, ...], size: float = FONT_SIZE) -
     if kind == "text":
         return (round(widest, 2), round(tall, 2))
     return (round(widest + 2 * BOX_PAD_X, 2), round(tall + 2 * BOX_PAD_Y, 2))
+
+
+def collisions(drawing: Drawing) -> list[str]:
+    """Everything that overlaps in ``drawing`` (empty when the picture is clean).
+
+    Checks that items lie on the canvas, that no two items share area, and
+    that no line crosses an item it does not own. A slanted part of a line is
+    judged by its bounding box (a curve never leaves it), so this can only err
+    on the strict side.
+
+    >>> a = Item("a", "io", Rect(0, 0, 10, 10), ())
+    >>> b = Item("b", "io", Rect(5, 5, 10, 10), ())
+    >>> collisions(Drawing(20, 20, (a, b)))
+    ['items a and b overlap']
+    >>> collisions(Drawing(20, 20, (a,), (Path(((5, 15), (5, -1))),)))
+    ['line 0 leaves the canvas', 'line 0 crosses a']
+    """
+    problems = []
+    items = drawing.items
+    for item in items:
+        r = item.rect
+        if r.x < 0 or r.y < 0 or r.right > drawing.width or r.bottom > drawing.height:
+            problems.append(f"item {item.id} leaves the canvas")
+    for n, first in enumerate(items):
+        for second in items[n + 1 :]:
+            if first.rect.overlaps(second.rect):
+                problems.append(f"items {first.id} and {second.id} overlap")
+    for n, path in enumerate(drawing.paths):
+        if any(not (0 <= x <= drawing.width and 0 <= y <= drawing.height) for x, y in path.points):
+            problems.append(f"line {n} leaves the canvas")
+        for start, end in zip(path.points, path.points[1:], strict=False):
+            span = Rect(
+                min(start[0], end[0]), min(start[1], end[1]), abs(end[0] - start[0]), abs(end[1] - start[1])
+            )
+            for item in items:
+                if item.id not in path.owns and _touches(span, item.rect):
+                    problems.append(f"line {n} crosses {item.id}")
+    return problems
+
+
+def _touches(span: Rect, rect: Rect) -> bool:
+    """Whether a segment's bounding box (possibly zero-width) reaches into ``rect``'s inside."""
+    return span.x < rect.right and rect.x < span.right and span.y < rect.bottom and rect.y < span.bottom

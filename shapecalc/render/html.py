@@ -17,6 +17,7 @@ False
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from shapecalc.render.rows import COLUMNS, footer_lines, summary_rows, title
@@ -136,5 +137,64 @@ def _list(lines: Iterable[str]) -> str:
 
 
 def _equations(result: LayerResult) -> list[str]:
-    """The explained equations, once the explain module can give them (issue 4)."""
-    return []
+    """The explained equations (``--explain``), each operand hoverable, when derived."""
+    if result.explanation is None:
+        return []
+    parents = {t.name: t.slice_of for t in result.tensors if t.slice_of}
+    rows = [
+        '<table class="eq"><thead><tr><th>equation</th><th>operands</th><th>result</th></tr></thead><tbody>'
+    ]
+    for step in result.explanation.steps:
+        operands = (step.result, *step.operands)
+        symbols = {operand.symbol: _keys(operand.tensor, parents) for operand in operands}
+        chips = ", ".join(_chip(o.symbol, o.annotation(), _keys(o.tensor, parents)) for o in step.operands)
+        result_chip = _chip(step.result.symbol, step.result.annotation(), _keys(step.result.tensor, parents))
+        equation = _marked_equation(step.equation, symbols)
+        rows.append(f"<tr><td>{equation}</td><td>{chips}</td><td>{result_chip}</td></tr>")
+    rows.append("</tbody></table>")
+    rows.append(_list(result.explanation.notes))
+    return ["\n".join(rows)]
+
+
+def _keys(tensor: str, parents: dict[str, str]) -> str:
+    return " ".join([tensor, parents[tensor]] if tensor in parents else [tensor])
+
+
+def _chip(symbol: str, text: str, keys: str) -> str:
+    shape = text[len(symbol) :]
+    return f'<span data-tensor="{escape(keys)}">{math_html(symbol)}{escape(shape)}</span>'
+
+
+def _marked_equation(equation: str, symbols: dict[str, str]) -> str:
+    """``equation`` with each operand symbol wrapped in a hoverable span (longest symbols first)."""
+    ordered = sorted(symbols, key=len, reverse=True)
+    pattern = re.compile("|".join(rf"(?<![\w^]){re.escape(s)}(?![\w^])" for s in ordered))
+    out, position = [], 0
+    for match in pattern.finditer(equation):
+        out.append(math_html(equation[position : match.start()]))
+        keys = escape(symbols[match.group(0)])
+        out.append(f'<span data-tensor="{keys}">{math_html(match.group(0))}</span>')
+        position = match.end()
+    out.append(math_html(equation[position:]))
+    return "".join(out)
+
+
+_MATH_SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]+)")
+
+
+def math_html(text: str) -> str:
+    """``h_{t-1}`` -> ``h<sub>t-1</sub>``, ``h_t^fwd`` -> ``h<sub>t</sub><sup>fwd</sup>`` (escaped).
+
+    >>> math_html("W_ii x_t + b_i[0] < h_{t-1}^(1)")
+    'W<sub>ii</sub> x<sub>t</sub> + b<sub>i</sub>[0] &lt; h<sub>t-1</sub><sup>(1)</sup>'
+    """
+    out, position = [], 0
+    for match in _MATH_SCRIPT.finditer(text):
+        tag = "sub" if match.group(1) == "_" else "sup"
+        body = match.group(2)
+        body = body[1:-1] if body.startswith("{") else body
+        out.append(escape(text[position : match.start()]))
+        out.append(f"<{tag}>{escape(body)}</{tag}>")
+        position = match.end()
+    out.append(escape(text[position:]))
+    return "".join(out)

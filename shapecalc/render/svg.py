@@ -81,8 +81,11 @@ def legend_lines(result: LayerResult) -> list[TextLine]:
 
 
 def totals(result: LayerResult) -> list[str]:
-    """``params 6,784`` and, where the costs module is there, the MACs."""
-    return [f"params {format_count(result.params)}"]
+    """``params 6,784`` and, once costs are derived, ``MACs batch*timestep*6656``."""
+    parts = [f"params {format_count(result.params)}"]
+    if result.costs is not None:
+        parts.append(f"MACs {format_count(result.costs.macs)}")
+    return parts
 
 
 def _drawn_part(result: LayerResult) -> list[str]:
@@ -96,6 +99,7 @@ def _drawn_part(result: LayerResult) -> list[str]:
 
 def _symbols(result: LayerResult) -> str:
     product = "* convolution" if "ConvLSTM" in result.layer else "· matrix product"
-    parts = ["σ sigmoid"] if result.gate_order else []
-    parts += [product, "× element-wise product (⊙)", "+ sum"]
+    if not result.gate_order:
+        return f"key: {product}"
+    parts = ["σ sigmoid", product, "× element-wise product (⊙)", "+ sum"]
     return "key: " + "; ".join(parts)

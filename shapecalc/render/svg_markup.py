@@ -47,7 +47,7 @@ STYLE = """
 .sc .dot,.sc .head{fill:#57606a}
 .sc .muted{fill:#57606a}
 .sc .hl>.box,.sc .box.hl{stroke:#cf222e;stroke-width:3}
-.sc .hl>text,.sc text.hl{fill:#cf222e}
+.sc .hl>text,.sc text.hl{fill:#cf222e;font-weight:bold}
 .sc .edge.hl{stroke:#cf222e;stroke-width:3}
 """.replace("FONTS", FONT_FAMILY)
 
