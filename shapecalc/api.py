@@ -59,9 +59,13 @@ _SPELLINGS = {
 }
 
 
-def shapes(kind: str, **options: Any) -> LayerResult:
-    """Derive every tensor of layer ``kind`` (``lstm``, ``convlstm``, ...) built with ``options``."""
-    return derive(build_config(kind, options))
+def shapes(kind: str, *, dtype: str = "float32", explain: bool = False, **options: Any) -> LayerResult:
+    """Derive every tensor of layer ``kind`` (``lstm``, ``convlstm``, ...) built with ``options``.
+
+    ``dtype`` sizes the byte counts in ``result.costs``; ``explain`` adds the
+    per-timestep equations as ``result.explanation``.
+    """
+    return derive(build_config(kind, options), dtype=dtype, explain=explain)
 
 
 def to_dim(value: Any, option: str) -> Dim:

@@ -8,9 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecalc.dims import Dim, to_json
+
+if TYPE_CHECKING:
+    from shapecalc.costs import Costs
+    from shapecalc.explain import Explanation
 
 SCHEMA_VERSION = 1
 
@@ -68,6 +72,10 @@ class LayerResult:
     constraints: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    #: MACs, FLOPs and bytes (``shapecalc.costs``), set by ``derive``.
+    costs: Costs | None = None
+    #: The per-timestep equations (``shapecalc.explain``), set by ``derive(..., explain=True)``.
+    explanation: Explanation | None = None
 
     def tensor(self, name: str) -> Tensor:
         """The tensor called ``name``; ``KeyError`` if there is none."""
@@ -90,5 +98,9 @@ class LayerResult:
             "constraints": list(self.constraints),
             "notes": list(self.notes),
         }
+        if self.costs is not None:
+            out.update(self.costs.to_json())
+        if self.explanation is not None:
+            out.update(self.explanation.to_json())
         out.update(self.extras)
         return out

@@ -54,9 +54,64 @@ def title(result: LayerResult) -> str:
 
 
 def footer_lines(result: LayerResult) -> list[str]:
-    lines = [f"params: {format_count(result.params)}", f"returns: {', '.join(result.outputs)}"]
+    lines = [f"params: {format_count(result.params)}", *cost_lines(result)]
+    lines.append(f"returns: {', '.join(result.outputs)}")
     if result.gate_order:
         lines.append(f"gate order: {', '.join(result.gate_order)}")
     lines += [f"valid when: {c}" for c in result.constraints]
     lines += [f"note: {n}" for n in result.notes]
     return lines
+
+
+def format_bytes(value: Dim) -> str:
+    """``27136`` -> ``27,136 bytes (26.5 KiB)``; a symbolic count prints as its expression.
+
+    >>> format_bytes(512), format_bytes(3 * 2**30)
+    ('512 bytes', '3,221,225,472 bytes (3.0 GiB)')
+    """
+    text = f"{format_count(value)} bytes"
+    if not isinstance(value, int) or value < 1024:
+        return text
+    units = ("KiB", "MiB", "GiB", "TiB", "PiB")
+    scaled, index = value / 1024, 0
+    while scaled >= 1024 and index < len(units) - 1:
+        scaled, index = scaled / 1024, index + 1
+    return f"{text} ({scaled:.1f} {units[index]})"
+
+
+def cost_lines(result: LayerResult) -> list[str]:
+    """MACs, FLOPs and bytes, as ``derive`` counted them (nothing when they are absent)."""
+    costs = result.costs
+    if costs is None:
+        return []
+    return [
+        f"MACs: {format_count(costs.macs)}",
+        f"FLOPs: {format_count(costs.flops)}",
+        f"weights ({costs.dtype}): {format_bytes(costs.weight_bytes)}",
+        f"activations ({costs.dtype}): {format_bytes(costs.step_bytes)} per step, "
+        f"{format_bytes(costs.sequence_bytes)} for the whole sequence (kept for training)",
+    ]
+
+
+class StepRow(NamedTuple):
+    equation: str
+    operands: list[str]
+    result: str
+
+
+def step_rows(result: LayerResult) -> list[StepRow]:
+    """Each explained step: its equation, its operands' and its result's ``symbol: shape``.
+
+    >>> from shapecalc.api import shapes
+    >>> row = step_rows(shapes("rnn", units=4, input_dim=3, use_bias=False, explain=True))[1]
+    >>> row.equation, row.result
+    ('h_t = tanh(x_t · W + h_{t-1} · U)', 'h_t: (batch, 4)')
+    >>> row.operands
+    ['x_t: (batch, 3)', 'W: (3, 4)', 'h_{t-1}: (batch, 4)', 'U: (4, 4)']
+    """
+    if result.explanation is None:
+        return []
+    return [
+        StepRow(step.equation, [o.annotation() for o in step.operands], step.result.annotation())
+        for step in result.explanation.steps
+    ]

@@ -13,7 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from shapecalc.render.rows import COLUMNS, footer_lines, summary_rows, title
+from shapecalc.render.rows import COLUMNS, footer_lines, step_rows, summary_rows, title
 from shapecalc.result import LayerResult
 
 ROLE_STYLES = {
@@ -51,4 +51,35 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
     console.print(table)
     for line in footer_lines(result):
         console.print(line, overflow="fold")
+    if result.explanation is not None:
+        _print_steps(console, result)
     return buffer.getvalue()
+
+
+def _print_steps(console: Console, result: LayerResult) -> None:
+    """The equations of one time step, each followed by its operands' shapes, indented."""
+    console.print()
+    console.print("one time step:", style="bold")
+    for row in step_rows(result):
+        console.print(f"  {row.equation}", overflow="fold", markup=False)
+        words = [f"{operand}," for operand in row.operands[:-1]] + row.operands[-1:] + [f"→ {row.result}"]
+        for line in _pack(words, console.width - 4):
+            console.print(f"    {line}", style="dim", overflow="fold", markup=False)
+    assert result.explanation is not None
+    for note in result.explanation.notes:
+        console.print(f"where: {note}", overflow="fold", markup=False)
+
+
+def _pack(words: list[str], width: int) -> list[str]:
+    """``words`` joined by spaces into lines of at most ``width``, broken only between words.
+
+    >>> _pack(["x_t: (batch, 20),", "W_i: (20, 32)", "→ i_t: (batch, 32)"], 33)
+    ['x_t: (batch, 20), W_i: (20, 32)', '→ i_t: (batch, 32)']
+    """
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines

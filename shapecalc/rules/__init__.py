@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
-from shapecalc.dims import MAX_INT
+from shapecalc.costs import layer_costs
+from shapecalc.dims import MAX_INT, largest_number
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
@@ -24,20 +26,29 @@ RULES: dict[type, Callable[[Any], LayerResult]] = {
 }
 
 
-def derive(config: LayerConfig) -> LayerResult:
-    """Every tensor shape of the layer ``config`` describes."""
+def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False) -> LayerResult:
+    """Every tensor shape of the layer ``config`` describes, with its costs in ``dtype``.
+
+    ``explain`` adds the per-timestep equations (:mod:`shapecalc.explain`).
+    """
     rule = RULES.get(type(config))
     if rule is None:
         raise ShapecalcError(f"no shape rule for {type(config).__name__}")
-    return _bounded(rule(config))
+    result = _bounded(rule(config))
+    result = replace(result, costs=layer_costs(result, config, dtype))
+    if explain:
+        from shapecalc.explain import explain_layer
+
+        result = replace(result, explanation=explain_layer(result, config))
+    return result
 
 
 def _bounded(result: LayerResult) -> LayerResult:
     """``result``, unless a size or count overflowed int64 (plain int products are not folded)."""
     for tensor in result.tensors:
         for size in (*tensor.shape, tensor.params):
-            if isinstance(size, int) and abs(size) > MAX_INT:
+            if largest_number(size) > MAX_INT:
                 raise ShapecalcError(f"{tensor.name}: {shown(size)} is too large (sizes stop at {MAX_INT})")
-    if isinstance(result.params, int) and result.params > MAX_INT:
+    if largest_number(result.params) > MAX_INT:
         raise ShapecalcError(f"params: {shown(result.params)} is too large (sizes stop at {MAX_INT})")
     return result
