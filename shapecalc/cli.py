@@ -21,6 +21,9 @@ from shapecalc.dims import Dim, parse_dim
 from shapecalc.errors import ShapecalcError
 
 FORMATS = ("table", "json", "markdown", "svg", "html")
+#: Element types --dtype accepts: the keys of shapecalc.costs.ITEMSIZES (a test keeps them equal;
+#: importing shapecalc.costs here would load the engine before it is needed).
+DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 #: Option names as the API spells them -> as the command line spells them.
 _OPTION_SPELLING = {
@@ -84,6 +87,7 @@ class AliasedGroup(click.Group):
 
 def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     """Build, derive and print: the one path every layer command takes."""
+    explain, dtype = bool(options.pop("explain", False)), str(options.pop("dtype", "float32"))
     ctx = click.get_current_context()
     given = {
         key: value
@@ -96,7 +100,7 @@ def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     try:
         from shapecalc.rules import derive
 
-        result = derive(build_config(kind, given))
+        result = derive(build_config(kind, given), dtype=dtype, explain=explain)
     except ShapecalcError as error:
         flag = option_flag(error.option) if error.option else None
         if error.message == REQUIRED and flag:
@@ -128,6 +132,16 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--timesteps", type=DIM, help="Sequence length (default: the symbol timestep)."),
         click.option("--batch", type=DIM, help="Batch size (default: the symbol batch)."),
         click.option("--no-bias", is_flag=True, help="Build the layer without biases."),
+        click.option(
+            "--explain", is_flag=True, help="Also show the equations of one time step, every operand's shape."
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(DTYPES),
+            default="float32",
+            show_default=True,
+            help="Element type for the weight and activation bytes.",
+        ),
         click.option(
             "--bidirectional",
             is_flag=True,
