@@ -41,6 +41,9 @@ MAX_NESTING = 64
 MAX_INT = 2**63 - 1
 #: Longest symbol name.
 MAX_NAME_LENGTH = 64
+#: Largest coefficient: counts such as FLOPs may pass int64 (sizes may not: see
+#: :func:`largest_number`), but a coefficient this large is runaway growth.
+MAX_COEFFICIENT = 10**100
 
 #: Names that sort first in products, so ``batch*timestep*W`` reads naturally.
 _LEADING_NAMES = {"batch": 0, "timestep": 1}
@@ -284,19 +287,41 @@ def _as_terms(value: Dim) -> dict[Monomial, int]:
 
 def _fold(coefficients: Mapping[Monomial, int]) -> Dim:
     """Build an expression, returning a plain int when it is constant."""
-    nonzero = {m: _checked(c) for m, c in coefficients.items() if c != 0}
+    nonzero = {m: c for m, c in coefficients.items() if c != 0}
     if not nonzero:
         return 0
     if list(nonzero) == [()]:
-        return nonzero[()]
+        return _checked(nonzero[()])
+    for coefficient in nonzero.values():
+        if abs(coefficient) > MAX_COEFFICIENT:
+            raise ShapecalcError(f"a coefficient grows too large ({shown(coefficient)}; at most 10**100)")
     return Expr._make(nonzero)
 
 
 def _checked(number: int) -> int:
-    """``number`` itself; a size, count or coefficient past int64 is refused, as the frameworks do."""
+    """``number`` itself; a size past int64 is refused, as the frameworks do."""
     if abs(number) > MAX_INT:
         raise ShapecalcError(f"{shown(number)} is too large (sizes stop at {MAX_INT})")
     return number
+
+
+def largest_number(value: Dim) -> int:
+    """The largest absolute integer in ``value``: itself, or any coefficient or divisor inside.
+
+    >>> largest_number(parse_dim("(W - 9)//4 + H*3"))
+    9
+    """
+    if isinstance(value, int):
+        return abs(value)
+    largest = 0
+    for monomial, coefficient in value.terms:
+        largest = max(largest, abs(coefficient))
+        for factor in monomial:
+            if isinstance(factor, _FloorDiv):
+                largest = max(largest, factor.divisor, largest_number(factor.numerator))
+            elif isinstance(factor, _Paren):
+                largest = max(largest, largest_number(factor.inner))
+    return largest
 
 
 def _add(left: Dim, right: Dim, sign: int) -> Dim:

@@ -13,7 +13,7 @@ from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
 from shapecalc.costs import layer_costs
-from shapecalc.dims import MAX_INT, largest_number
+from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
@@ -48,7 +48,12 @@ def _bounded(result: LayerResult) -> LayerResult:
     for tensor in result.tensors:
         for size in (*tensor.shape, tensor.params):
             if largest_number(size) > MAX_INT:
-                raise ShapecalcError(f"{tensor.name}: {shown(size)} is too large (sizes stop at {MAX_INT})")
+                raise _too_large(tensor.name, size)
     if largest_number(result.params) > MAX_INT:
-        raise ShapecalcError(f"params: {shown(result.params)} is too large (sizes stop at {MAX_INT})")
+        raise _too_large("params", result.params)
     return result
+
+
+def _too_large(what: str, size: Dim) -> ShapecalcError:
+    text = shown(size) if isinstance(size, int) else shown(str(size))
+    return ShapecalcError(f"{what}: {text} is too large (sizes stop at {MAX_INT})")
