@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 from click.core import ParameterSource
 
-from shapecalc.api import REQUIRED, build_config
-from shapecalc.dims import Dim, parse_dim
-from shapecalc.errors import ShapecalcError
+from shapecalc.batch import batch
+from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
+
+if TYPE_CHECKING:
+    from shapecalc.dims import Dim
 
 FORMATS = ("table", "json", "markdown", "svg", "html")
 #: Element types --dtype accepts: the keys of shapecalc.costs.ITEMSIZES (a test keeps them equal;
@@ -48,12 +50,15 @@ class DimType(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Dim:
         if not isinstance(value, str):
             return value  # type: ignore[no-any-return]
+        from shapecalc.dims import parse_dim  # the engine loads only when a size is given
+
         try:
             dim = parse_dim(value)
         except ShapecalcError as error:
-            self.fail(f"{value!r}: {error.message}", param, ctx)
+            echoed = shown(value)
+            self.fail(error.message if echoed in error.message else f"{echoed}: {error.message}", param, ctx)
         if isinstance(dim, int) and dim < 1:
-            self.fail(f"{value!r} is not a positive size", param, ctx)
+            self.fail(f"{shown(value)} is not a positive size", param, ctx)
         return dim
 
 
@@ -65,7 +70,7 @@ class StrideType(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         text = str(value).strip()
         if not (text.isascii() and text.isdigit()) or int(text) < 1 or len(text) > 18:
-            self.fail(f"{value!r} is not a positive integer", param, ctx)
+            self.fail(f"{shown(value)} is not a positive integer", param, ctx)
         return int(text)
 
 
@@ -97,9 +102,10 @@ def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     if "no_bias" in given:
         given["use_bias"] = not given.pop("no_bias")
     given["framework"] = framework
-    try:
-        from shapecalc.rules import derive
+    from shapecalc.api import REQUIRED, build_config
+    from shapecalc.rules import derive
 
+    try:
         result = derive(build_config(kind, given), dtype=dtype, explain=explain)
     except ShapecalcError as error:
         flag = option_flag(error.option) if error.option else None
@@ -111,8 +117,16 @@ def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     from shapecalc.render import render
 
     color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100") or 100)
+    width = None if sys.stdout.isatty() else _columns()
     click.echo(render(result, fmt, color=color, width=width), nl=False, color=color)
+
+
+def _columns() -> int:
+    """The width for piped output: ``$COLUMNS`` when it is a sane number, else 100."""
+    text = os.environ.get("COLUMNS", "")
+    if text.isascii() and text.isdigit() and 20 <= int(text) <= 1000:
+        return int(text)
+    return 100
 
 
 def _given_text(ctx: click.Context, option: str | None) -> str:
@@ -122,9 +136,8 @@ def _given_text(ctx: click.Context, option: str | None) -> str:
     value = ctx.params.get(name)
     if value is None or ctx.get_parameter_source(name) == ParameterSource.DEFAULT:
         return ""
-    if isinstance(value, tuple):
-        return " ".join(str(v) for v in value)
-    return str(value)
+    text = " ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= SHOWN_LENGTH else shown(text)
 
 
 def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,3 +306,4 @@ _recurrent_command(
 _conv_command("convlstm1d", 1, "shapecalc convlstm1d --filters 8 --kernel 3 --input 100 3")
 _conv_command("convlstm", 2, "shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3")
 _conv_command("convlstm3d", 3, "shapecalc convlstm3d --filters 4 --kernel 3 3 3 --input 16 32 32 1")
+cli.add_command(batch)

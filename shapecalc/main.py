@@ -50,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``shapecalc ... | head``): not our failure.
         _silence_stdout()
         return EXIT_OK
+    except RecursionError as error:
+        # Nothing in shapecalc recurses without bound; a deep input hit Python's limit.
+        return _fail(f"input nested too deeply ({error})", EXIT_USAGE)
+    except OSError as error:
+        # A file or stream the system refused (a full disk, a closed descriptor).
+        where = f": {error.filename}" if error.filename else ""
+        return _fail(f"{error.strerror or error}{where}", EXIT_ERROR)
     except Exception as error:
         if os.environ.get("SHAPECALC_DEBUG"):
             raise
@@ -69,7 +76,10 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """Console-script entry point."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C while Python was still importing, before main's handlers
+        code = _fail("interrupted", EXIT_INTERRUPTED)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
