@@ -1,0 +1,92 @@
+"""``shapecalc model FILE``: shapes through a whole model, like Keras' ``summary()``.
+
+Only Click is imported here; the loaders, pydantic, YAML and the renderers
+load when the command runs, so the layer commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from shapecalc.errors import ShapecalcError
+
+if TYPE_CHECKING:
+    from shapecalc.dims import Dim
+
+FORMATS = ("table", "json", "markdown")
+DTYPES = ("float32", "float16", "bfloat16", "float64")
+
+
+def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
+    """``("batch=32", "T=W*2")`` -> ``{"batch": 32, "T": Expr("W*2")}``."""
+    from shapecalc.dims import check_name, parse_dim
+
+    out: dict[str, Dim] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint="'--set'")
+        try:
+            check_name(name.strip())
+            out[name.strip()] = parse_dim(text)
+        except ShapecalcError as error:
+            raise click.BadParameter(f"{value!r}: {error.message}", param_hint="'--set'") from None
+    return out
+
+
+@click.command("model")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+@click.option("--detail", is_flag=True, help="Expand every recurrent layer into its tensors.")
+@click.option(
+    "--skip-unknown",
+    is_flag=True,
+    help="List a layer class shapecalc does not know as unknown (and what follows it) instead of failing.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(DTYPES),
+    default="float32",
+    show_default=True,
+    help="Weight memory item size.",
+)
+@click.option(
+    "--set",
+    "bindings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a size in the input shapes a value (repeatable), e.g. --set batch=32.",
+)
+def model_command(
+    file: Path, fmt: str, detail: bool, skip_unknown: bool, dtype: str, bindings: tuple[str, ...]
+) -> None:
+    """Shapes through a whole model: each layer's output shape and parameters, then totals.
+
+    FILE is a shapecalc model file (.yaml, .yml, .toml or .json: an input
+    shape and a list of layers with the layer commands' options), the JSON
+    Keras' model.to_json() writes, or a .keras archive (only its config is
+    read; weights are never loaded, Keras is never imported).
+
+    \b
+    Examples:
+      shapecalc model classifier.yaml
+      shapecalc model seq2seq.keras --format json
+      shapecalc model video.keras --detail --set batch=8
+    """
+    from shapecalc.cli import _columns
+    from shapecalc.model.engine import propagate
+    from shapecalc.model.reader import read_model
+    from shapecalc.model.render import render_model
+
+    values = _bindings(bindings)
+    result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
+    color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = None if sys.stdout.isatty() else _columns()
+    click.echo(render_model(result, fmt, detail=detail, color=color, width=width), nl=False, color=color)

@@ -1,0 +1,245 @@
+"""Shapes through a whole model: each layer's rule on the shapes its inputs produced.
+
+Layers run in dependency order; an error names the file, the layer's index
+and name, the field and the value. With ``skip_unknown`` a layer class without
+a rule becomes a row marked unknown, and so does everything fed by it.
+
+>>> from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, TensorRef
+>>> from shapecalc.dims import sym
+>>> graph = ModelGraph("m", "m.yaml", "shapecalc", (
+...     LayerNode(1, "x", LayerSpec("InputLayer"), input_shape=(sym("batch"), 10, 20)),
+...     LayerNode(2, "lstm", LayerSpec("LSTM", {"units": 32}), (Call((TensorRef("x"),)),)),
+... ), (TensorRef("x"),), (TensorRef("lstm"),))
+>>> result = propagate(graph)
+>>> result.outputs, result.params
+(((Expr('batch'), 32),), 6784)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shapecalc.dims import Dim, substitute
+from shapecalc.errors import ShapecalcError
+from shapecalc.geometry import check_positive
+from shapecalc.model.graph import LayerNode, ModelGraph, Shape, TensorRef
+from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, describe, same_size
+from shapecalc.model.layers.registry import UnknownLayerError, run_layer
+from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
+
+
+def propagate(
+    graph: ModelGraph,
+    *,
+    skip_unknown: bool = False,
+    dtype: str = "float32",
+    bindings: Mapping[str, Dim] | None = None,
+    input_shapes: tuple[Shape, ...] | None = None,
+) -> ModelResult:
+    """Every layer's output shapes and counts, and the totals.
+
+    ``bindings`` gives symbols values (``{"batch": 32}``) in the input shapes;
+    ``input_shapes`` replaces the inputs' shapes (a model used as a layer).
+    """
+    produced: dict[TensorRef, Shape] = {}
+    unknown: set[str] = set()
+    rows: list[LayerRow] = []
+    given_inputs = dict(zip((ref.layer for ref in graph.inputs), input_shapes or (), strict=False))
+    for node in _in_order(graph):
+        try:
+            row = _run_node(graph, node, produced, unknown, skip_unknown, bindings, given_inputs)
+        except LocatedError:
+            raise
+        except ShapecalcError as error:
+            raise located(error, graph, node) from None
+        rows.append(row)
+    return _totals(graph, rows, produced, dtype)
+
+
+def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> LocatedError:
+    """``error`` prefixed with the file, the layer's index and name: ``m.yaml: layer 3 'lstm_2': ...``."""
+    message = f"{error.option} {error.message}" if error.option else error.message
+    return LocatedError(message, option=f"{graph.source}: layer {node.position} '{node.name}'")
+
+
+def run_nested(graph: ModelGraph, inputs: tuple[Shape, ...]) -> LayerOutput:
+    """A whole model used as a layer: its outputs and totals for the shapes it is given."""
+    if len(inputs) != len(graph.inputs):
+        raise ShapecalcError(f"takes {len(graph.inputs)} input(s), got {len(inputs)}")
+    result = propagate(graph, input_shapes=inputs)
+    if result.unknown or any(shape is None for shape in result.outputs):
+        raise ShapecalcError("holds layers whose shapes are unknown")
+    shapes = tuple(shape for shape in result.outputs if shape is not None)
+    return LayerOutput(shapes, result.params, result.non_trainable, result.macs, class_name=graph.class_name)
+
+
+def _in_order(graph: ModelGraph) -> list[LayerNode]:
+    """The layers with every layer after those it reads (file order where free)."""
+    by_name = {node.name: node for node in graph.layers}
+    if len(by_name) != len(graph.layers):
+        seen: set[str] = set()
+        for node in graph.layers:
+            if node.name in seen:
+                raise ShapecalcError(
+                    f"{graph.source}: layer {node.position}: the name {node.name!r} is taken"
+                )
+            seen.add(node.name)
+    done: set[str] = set()
+    order: list[LayerNode] = []
+    for start in graph.layers:
+        stack = [(start, False)]
+        visiting: set[str] = set()
+        while stack:
+            node, expanded = stack.pop()
+            if node.name in done:
+                continue
+            if expanded:
+                done.add(node.name)
+                visiting.discard(node.name)
+                order.append(node)
+                continue
+            if node.name in visiting:
+                raise located(ShapecalcError("is part of a cycle"), graph, node)
+            visiting.add(node.name)
+            stack.append((node, True))
+            for call in node.calls:
+                for ref in (*call.inputs, *call.initial_state):
+                    source = by_name.get(ref.layer)
+                    if source is None:
+                        raise located(
+                            ShapecalcError(f"reads {ref}, but no layer is called {ref.layer!r}"), graph, node
+                        )
+                    if source.name not in done:
+                        stack.append((source, False))
+    return order
+
+
+def _run_node(
+    graph: ModelGraph,
+    node: LayerNode,
+    produced: dict[TensorRef, Shape],
+    unknown: set[str],
+    skip_unknown: bool,
+    bindings: Mapping[str, Dim] | None,
+    given_inputs: Mapping[str, Shape],
+) -> LayerRow:
+    if node.input_shape is not None:
+        shape = _input_shape(node, bindings, given_inputs.get(node.name))
+        produced[TensorRef(node.name)] = shape
+        return LayerRow(node.position, node.name, "InputLayer", (shape,))
+    connected = tuple(str(ref) for call in node.calls for ref in (*call.inputs, *call.initial_state))
+    first: LayerOutput | None = None
+    for number, call in enumerate(node.calls):
+        refs = (*call.inputs, *call.initial_state)
+        if any(ref.layer in unknown for ref in refs):
+            unknown.add(node.name)
+            return LayerRow(
+                node.position,
+                node.name,
+                node.spec.class_name,
+                None,
+                None,
+                macs=None,
+                connected_to=connected,
+                status=UNKNOWN_INPUT,
+            )
+        shapes = LayerCall(
+            tuple(_read(produced, ref) for ref in call.inputs),
+            tuple(_read(produced, ref) for ref in call.initial_state),
+        )
+        try:
+            output = run_layer(node.spec, shapes)
+        except UnknownLayerError:
+            if not skip_unknown:
+                raise
+            unknown.add(node.name)
+            return LayerRow(
+                node.position,
+                node.name,
+                node.spec.class_name,
+                None,
+                None,
+                macs=None,
+                connected_to=connected,
+                status=UNKNOWN_CLASS,
+            )
+        for index, shape in enumerate(output.shapes):
+            produced[TensorRef(node.name, number, index)] = shape
+        first = first or output
+    if first is None:
+        raise ShapecalcError("is never called: it has no inputs")
+    if graph.sequential and len(first.shapes) > 1 and node is not graph.layers[-1]:
+        raise ShapecalcError(
+            f"returns {len(first.shapes)} tensors, but a sequential stack passes on one; "
+            "connect them with a Functional model (or 'inputs:' in a shapecalc model file)"
+        )
+    return LayerRow(
+        node.position,
+        node.name,
+        first.class_name or node.spec.class_name,
+        first.shapes,
+        first.params,
+        first.non_trainable,
+        first.macs,
+        connected,
+        first.detail,
+        OK,
+        first.constraints,
+    )
+
+
+def _input_shape(node: LayerNode, bindings: Mapping[str, Dim] | None, given: Shape | None) -> Shape:
+    assert node.input_shape is not None
+    shape = node.input_shape
+    if given is not None:
+        if len(given) != len(shape):
+            raise ShapecalcError(f"expects a {len(shape)}-D input {describe(shape)}, got {describe(given)}")
+        for declared, actual in zip(shape, given, strict=True):
+            same_size(declared, actual, f"expects {describe(shape)}, got {describe(given)}")
+        shape = given
+    if bindings:
+        shape = tuple(substitute(size, bindings) for size in shape)
+        for size in shape:
+            check_positive(size, "input")
+    return shape
+
+
+def _read(produced: Mapping[TensorRef, Shape], ref: TensorRef) -> Shape:
+    try:
+        return produced[ref]
+    except KeyError:
+        raise ShapecalcError(f"reads {ref}, which layer {ref.layer!r} does not produce") from None
+
+
+def _totals(
+    graph: ModelGraph, rows: list[LayerRow], produced: Mapping[TensorRef, Shape], dtype: str
+) -> ModelResult:
+    params: Dim = 0
+    non_trainable: Dim = 0
+    macs: Dim | None = 0
+    constraints: dict[str, None] = {}
+    for row in rows:
+        if row.status != OK:
+            macs = None
+            continue
+        params = params + (row.params or 0)
+        non_trainable = non_trainable + row.non_trainable
+        macs = None if macs is None or row.macs is None else macs + row.macs
+        constraints.update(dict.fromkeys(row.constraints))
+    by_name = {row.name: row for row in rows}
+    return ModelResult(
+        name=graph.name,
+        source=graph.source,
+        format=graph.format,
+        sequential=graph.sequential,
+        rows=tuple(rows),
+        inputs=tuple(produced[ref] for ref in graph.inputs),
+        outputs=tuple(
+            produced.get(ref) if by_name[ref.layer].status == OK else None for ref in graph.outputs
+        ),
+        params=params,
+        non_trainable=non_trainable,
+        macs=macs,
+        dtype=dtype,
+        constraints=tuple(constraints),
+    )

@@ -1,0 +1,231 @@
+"""Keras model configs, read as plain data: what ``model.to_json()`` writes and what a
+``.keras`` archive keeps in ``config.json`` (Keras 3, and the Keras 2 layout).
+
+Sequential and Functional models load into a :class:`ModelGraph`; nested models
+become layers holding a graph. A ``None`` size becomes a symbol: ``batch`` on
+axis 0, ``timestep`` on axis 1, ``d2``, ``d3``, ... beyond; the inputs after the
+first get a suffix (``timestep_2``). Nothing here imports Keras.
+
+>>> doc = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+...     {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, None, 8]}},
+...     {"class_name": "LSTM", "config": {"name": "lstm", "units": 4, "activation": "tanh"}}]}}
+>>> graph = load_keras(doc, "s.json")
+>>> graph.layers[0].input_shape, dict(graph.layers[1].spec.options)
+((Expr('batch'), Expr('timestep'), 8), {'units': 4})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from shapecalc.dims import Dim, sym
+from shapecalc.errors import ShapecalcError
+from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
+from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule
+from shapecalc.model.options import accepted_keys
+
+WRAPPERS = ("Bidirectional", "TimeDistributed")
+#: Call arguments that carry no tensor shapecalc needs.
+IGNORED_CALL_ARGUMENTS = ("mask", "training")
+
+
+def is_keras_document(document: Any) -> bool:
+    """Whether parsed JSON looks like a Keras model config (``class_name`` and ``config``)."""
+    return isinstance(document, dict) and "class_name" in document and "config" in document
+
+
+def load_keras(document: Mapping[str, Any], source: str) -> ModelGraph:
+    """The model a Keras config describes; ``source`` prefixes every error."""
+    class_name = document.get("class_name")
+    if class_name == "Sequential":
+        return _sequential(document, source)
+    if class_name in ("Functional", "Model"):
+        return _functional(document, source)
+    raise ShapecalcError(
+        f"{source}: a Keras {class_name!r} is not a model; expected Sequential or Functional"
+    )
+
+
+def named_shape(raw: Any, number: int, where: str) -> Shape:
+    """A Keras batch shape with ``None`` sizes turned into symbols (input ``number`` counts from 1)."""
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise ShapecalcError(f"{where}: the input shape must be a list of sizes, got {raw!r}")
+    suffix = "" if number == 1 else f"_{number}"
+    shape: list[Dim] = []
+    for axis, size in enumerate(raw):
+        if size is None:
+            name = "batch" if axis == 0 else ("timestep" if axis == 1 else f"d{axis}") + suffix
+            shape.append(sym(name))
+        elif isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+            shape.append(size)
+        else:
+            raise ShapecalcError(f"{where}: input sizes must be positive integers or null, got {raw!r}")
+    return tuple(shape)
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ShapecalcError(
+            f"{where}: not a Keras model config (expected a mapping, got {type(value).__name__})"
+        )
+    return value
+
+
+def _layers(config: Mapping[str, Any], where: str) -> list[Mapping[str, Any]]:
+    layers = config.get("layers")
+    if not isinstance(layers, list):
+        raise ShapecalcError(f"{where}: not a Keras model config (no 'layers' list)")
+    return [_mapping(layer, where) for layer in layers]
+
+
+def _name(layer: Mapping[str, Any], position: int) -> str:
+    config = layer.get("config")
+    name = layer.get("name") or (config.get("name") if isinstance(config, dict) else None)
+    return str(name) if name else f"layer_{position}"
+
+
+def _spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
+    """A Keras layer entry as a spec: its class, the options its rule reads, a wrapped layer."""
+    class_name = str(layer.get("class_name"))
+    config = layer.get("config")
+    config = config if isinstance(config, dict) else {}
+    if class_name in MODEL_CLASSES:
+        return LayerSpec(class_name, {}, load_keras(layer, where))
+    if config.get("lora_rank"):
+        raise ShapecalcError(f"{where}: lora_rank is set; LoRA weights are not counted by shapecalc")
+    inner = None
+    if class_name in WRAPPERS and isinstance(config.get("layer"), dict):
+        inner = _spec(config["layer"], where)
+    rule = find_rule(class_name)
+    if rule is None:
+        return LayerSpec(class_name, {}, inner)
+    keys = accepted_keys(rule.options)
+    return LayerSpec(class_name, {key: value for key, value in config.items() if key in keys}, inner)
+
+
+def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
+    config = document.get("config")
+    # Keras 2.2 wrote a Sequential's config as the bare list of layers.
+    config = {"layers": config} if isinstance(config, list) else _mapping(config, source)
+    name = str(config.get("name") or "sequential")
+    nodes: list[LayerNode] = []
+    previous: str | None = None
+    for position, layer in enumerate(_layers(config, source), 1):
+        layer_name = _name(layer, position)
+        where = f"{source}: layer {position} '{layer_name}'"
+        if layer.get("class_name") == "InputLayer":
+            shape = named_shape(_batch_shape(layer), 1, where)
+            nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
+            previous = layer_name
+            continue
+        if previous is None:
+            previous = f"{layer_name}_input"
+            shape = named_shape(_declared_input(layer, where), 1, where)
+            nodes.append(LayerNode(0, previous, LayerSpec("InputLayer"), input_shape=shape))
+        nodes.append(LayerNode(position, layer_name, _spec(layer, where), (Call((TensorRef(previous),)),)))
+        previous = layer_name
+    if previous is None or len(nodes) < 2:
+        raise ShapecalcError(f"{source}: the Sequential model has no layers")
+    inputs = (TensorRef(nodes[0].name),)
+    return ModelGraph(name, source, "keras", tuple(nodes), inputs, (TensorRef(previous),))
+
+
+def _batch_shape(layer: Mapping[str, Any]) -> Any:
+    config = _mapping(layer.get("config"), str(layer.get("name")))
+    if "batch_shape" in config:
+        return config["batch_shape"]
+    if "batch_input_shape" in config:
+        return config["batch_input_shape"]
+    shape = config.get("shape")
+    return [None, *shape] if isinstance(shape, list) else None
+
+
+def _declared_input(layer: Mapping[str, Any], where: str) -> Any:
+    """The input shape a Sequential model without an InputLayer recorded on its first layer."""
+    config = layer.get("config")
+    if isinstance(config, dict) and config.get("batch_input_shape"):
+        return config["batch_input_shape"]
+    build = layer.get("build_config")
+    if isinstance(build, dict) and build.get("input_shape"):
+        return build["input_shape"]
+    raise ShapecalcError(
+        f"{where}: the model records no input shape (it was never built); "
+        "give it an Input layer or build it before saving"
+    )
+
+
+def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
+    config = _mapping(document.get("config"), source)
+    input_refs = _refs(config.get("input_layers"), source)
+    outputs = _refs(config.get("output_layers"), source)
+    numbers = {ref.layer: number for number, ref in enumerate(input_refs, 1)}
+    nodes: list[LayerNode] = []
+    for position, layer in enumerate(_layers(config, source), 1):
+        layer_name = _name(layer, position)
+        where = f"{source}: layer {position} '{layer_name}'"
+        if layer.get("class_name") == "InputLayer":
+            shape = named_shape(_batch_shape(layer), numbers.get(layer_name, 1), where)
+            nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
+            continue
+        calls = tuple(_call(node, where) for node in layer.get("inbound_nodes") or ())
+        nodes.append(LayerNode(position, layer_name, _spec(layer, where), calls))
+    name = str(config.get("name") or "functional")
+    return ModelGraph(
+        name, source, "keras", tuple(nodes), input_refs, outputs, sequential=False, class_name="Functional"
+    )
+
+
+def _refs(value: Any, where: str) -> tuple[TensorRef, ...]:
+    """``input_layers`` / ``output_layers``: one ``[name, node, index]`` or a list (or dict) of them."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ShapecalcError(f"{where}: not a Keras model config (no input or output layers)")
+    return tuple(_ref(item, where) for item in value)
+
+
+def _ref(item: Any, where: str) -> TensorRef:
+    if (
+        isinstance(item, list)
+        and len(item) >= 3
+        and isinstance(item[0], str)
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in item[1:3])
+    ):
+        return TensorRef(item[0], item[1], item[2])
+    raise ShapecalcError(f"{where}: expected a tensor reference [layer, node, index], got {item!r}")
+
+
+def _call(node: Any, where: str) -> Call:
+    """One inbound node: Keras 3's ``{"args", "kwargs"}`` or Keras 2's list of references."""
+    if isinstance(node, dict):
+        inputs = tuple(_tensors(node.get("args", []), where))
+        kwargs = node.get("kwargs") or {}
+        states = tuple(_tensors(kwargs.get("initial_state", []), where))
+        for key, value in kwargs.items():
+            if key not in ("initial_state", *IGNORED_CALL_ARGUMENTS) and any(
+                True for _ in _tensors(value, where)
+            ):
+                raise ShapecalcError(
+                    f"{where}: the call argument {key!r} takes a tensor, which shapecalc cannot follow"
+                )
+        return Call(inputs, states)
+    if isinstance(node, list):
+        return Call(tuple(_ref(item, where) for item in node))
+    raise ShapecalcError(f"{where}: unreadable inbound node {node!r}")
+
+
+def _tensors(value: Any, where: str) -> Iterator[TensorRef]:
+    """Every Keras tensor in a call argument, in order."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = _mapping(value.get("config"), where).get("keras_history")
+            yield _ref(history, where)
+            return
+        for item in value.values():
+            yield from _tensors(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _tensors(item, where)

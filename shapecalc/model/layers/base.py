@@ -1,0 +1,104 @@
+"""What every layer rule takes and returns, and the shape checks they share.
+
+>>> from shapecalc.dims import sym
+>>> describe((sym("batch"), 32))
+'(batch, 32)'
+>>> flat_size((sym("batch"), 4, 5), start=1)
+20
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shapecalc.dims import Dim, format_shape
+from shapecalc.errors import ShapecalcError
+from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
+from shapecalc.model.options import Options
+from shapecalc.result import LayerResult
+
+
+class LocatedError(ShapecalcError):
+    """An error already prefixed with its file and layer; wrappers pass it on unchanged."""
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """The shapes one call of a layer receives (batch axis first)."""
+
+    inputs: tuple[Shape, ...]
+    initial_state: tuple[Shape, ...] = ()
+    inner: LayerSpec | ModelGraph | None = None
+
+    def single(self) -> Shape:
+        """The one input of a layer that takes exactly one."""
+        if len(self.inputs) != 1:
+            raise ShapecalcError(f"takes one input, got {len(self.inputs)}")
+        return self.inputs[0]
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """What a rule derives: output shapes, parameter counts and MACs (``None``: not counted)."""
+
+    shapes: tuple[Shape, ...]
+    params: Dim = 0
+    non_trainable: Dim = 0
+    macs: Dim | None = 0
+    detail: LayerResult | None = None
+    constraints: tuple[str, ...] = ()
+    class_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One layer class: its Keras name, its option schema and its shape rule."""
+
+    class_name: str
+    apply: Callable[[Any, LayerCall], LayerOutput]
+    options: type[Options]
+    aliases: tuple[str, ...] = ()
+
+
+def describe(shape: Shape) -> str:
+    return format_shape(shape)
+
+
+def require_rank(shape: Shape, rank: int, layout: str) -> None:
+    """Refuse an input of the wrong rank, showing the layout the layer expects."""
+    if len(shape) != rank:
+        raise ShapecalcError(f"expects a {rank}-D input {layout}, got {describe(shape)}")
+
+
+def require_min_rank(shape: Shape, rank: int, layout: str) -> None:
+    if len(shape) < rank:
+        raise ShapecalcError(
+            f"expects an input of at least {rank} dimensions {layout}, got {describe(shape)}"
+        )
+
+
+def flat_size(shape: Shape, start: int = 0) -> Dim:
+    """The product of ``shape[start:]``."""
+    total: Dim = 1
+    for size in shape[start:]:
+        total = total * size
+    return total
+
+
+def axis_index(axis: int, rank: int, option: str = "axis") -> int:
+    """A possibly negative ``axis`` as an index into a shape of ``rank``; the batch axis is refused."""
+    index = axis + rank if axis < 0 else axis
+    if not 1 <= index < rank:
+        raise ShapecalcError(f"must name a non-batch axis of a {rank}-D input, got {axis}", option=option)
+    return index
+
+
+def same_size(left: Dim, right: Dim, what: str) -> tuple[Dim, str | None]:
+    """Check two sizes that must agree: equal ints pass, different ints fail, symbols give a condition."""
+    if left == right:
+        return left, None
+    if isinstance(left, int) and isinstance(right, int):
+        raise ShapecalcError(f"{what}: {left} != {right}")
+    return left, f"{left} == {right}"

@@ -1,0 +1,260 @@
+"""Convolution, pooling, global pooling, up-sampling and padding layers in 1, 2 and 3 dimensions.
+
+Output lengths come from :func:`shapecalc.geometry.conv_output_length`, the
+same formula the ConvLSTM rules use.
+
+>>> from shapecalc.dims import sym
+>>> conv = conv_rule(2)
+>>> out = conv.apply(ConvOptions(filters=8, kernel=(3,)), LayerCall(((sym("batch"), 32, 32, 3),)))
+>>> out.shapes, out.params
+(((Expr('batch'), 30, 30, 8),), 224)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator
+
+from shapecalc.dims import Dim, floordiv
+from shapecalc.errors import ShapecalcError
+from shapecalc.geometry import conv_output_length, normalize_tuple, valid_padding_constraint
+from shapecalc.model.graph import Shape
+from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, flat_size, require_rank
+from shapecalc.model.options import (
+    Count,
+    Counts,
+    DataFormat,
+    Flag,
+    LooseOptions,
+    Options,
+    Size,
+    Sizes,
+    aliases,
+)
+
+AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
+LAYOUTS = {
+    1: "(batch, steps, channels)",
+    2: "(batch, rows, cols, channels)",
+    3: "(batch, depth, rows, cols, channels)",
+}
+
+
+def _layout(rank: int, data_format: str) -> str:
+    if data_format == "channels_last":
+        return LAYOUTS[rank]
+    axes = ", ".join(AXIS_NAMES[rank])
+    return f"(batch, channels, {axes})"
+
+
+def _split(shape: Shape, rank: int, data_format: str) -> tuple[tuple[Dim, ...], Dim]:
+    """``shape``'s spatial sizes and channel count, after checking its rank."""
+    require_rank(shape, rank + 2, _layout(rank, data_format))
+    if data_format == "channels_last":
+        return shape[1:-1], shape[-1]
+    return shape[2:], shape[1]
+
+
+def _join(batch: Dim, spatial: tuple[Dim, ...], channels: Dim, data_format: str) -> Shape:
+    if data_format == "channels_last":
+        return (batch, *spatial, channels)
+    return (batch, channels, *spatial)
+
+
+def _per_axis(values: tuple[Any, ...], rank: int, option: str) -> tuple[Any, ...]:
+    """One value for every axis: a single value is repeated, as Keras does."""
+    return normalize_tuple(values[0] if len(values) == 1 else values, rank, option)
+
+
+class ConvOptions(Options):
+    filters: Size
+    kernel: Sizes = Field(validation_alias=aliases("kernel", "kernel_size"))
+    strides: Counts = (1,)
+    padding: Literal["valid", "same", "causal"] = "valid"
+    dilation: Sizes = Field((1,), validation_alias=aliases("dilation", "dilation_rate"))
+    data_format: DataFormat = "channels_last"
+    groups: Count = 1
+    use_bias: Flag = True
+
+
+def conv_rule(rank: int) -> Rule:
+    """``Conv{rank}D``: kernel ``(*kernel, channels/groups, filters)`` and a bias ``(filters,)``."""
+
+    def apply(options: ConvOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        spatial, channels = _split(shape, rank, options.data_format)
+        kernel = _per_axis(options.kernel, rank, "kernel")
+        strides = _per_axis(options.strides, rank, "strides")
+        dilation = _per_axis(options.dilation, rank, "dilation")
+        if options.padding == "causal" and rank != 1:
+            raise ShapecalcError("'causal' is for Conv1D only", option="padding")
+        if max(strides) > 1 and any(d != 1 for d in dilation):
+            raise ShapecalcError(
+                f"strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
+                f"strides={list(strides)} and dilation={list(dilation)}",
+                option="strides",
+            )
+        filters, groups = options.filters, options.groups
+        for what, size in (("filters", filters), ("input channels", channels)):
+            if isinstance(size, int) and size % groups:
+                raise ShapecalcError(f"must divide the {what} ({size}), got {groups}", option="groups")
+        # Causal padding pads the front by the dilated kernel span: the length comes out as for 'same'.
+        padding = "same" if options.padding == "causal" else options.padding
+        out, constraints = _lengths(spatial, kernel, strides, padding, dilation, rank)
+        per_filter = flat_size(kernel) * floordiv(channels, groups)
+        params = per_filter * filters + (filters if options.use_bias else 0)
+        output = _join(shape[0], out, filters, options.data_format)
+        return LayerOutput((output,), params, macs=flat_size(output) * per_filter, constraints=constraints)
+
+    return Rule(f"Conv{rank}D", apply, ConvOptions, aliases=(f"Convolution{rank}D",))
+
+
+def _lengths(
+    spatial: tuple[Dim, ...],
+    window: tuple[Dim, ...],
+    strides: tuple[int, ...],
+    padding: str,
+    dilation: tuple[Dim, ...],
+    rank: int,
+) -> tuple[tuple[Dim, ...], tuple[str, ...]]:
+    out, constraints = [], []
+    for axis, (length, size, stride, rate) in enumerate(zip(spatial, window, strides, dilation, strict=True)):
+        if padding == "valid":
+            condition = valid_padding_constraint(length, size, rate, AXIS_NAMES[rank][axis])
+            if condition:
+                constraints.append(condition)
+        out.append(conv_output_length(length, size, stride, padding, rate))
+    return tuple(out), tuple(constraints)
+
+
+class PoolOptions(Options):
+    pool_size: Counts = (2,)
+    strides: Counts | None = None
+    padding: Literal["valid", "same"] = "valid"
+    data_format: DataFormat = "channels_last"
+
+
+def pool_rule(kind: str, rank: int) -> Rule:
+    """``{kind}Pooling{rank}D``: a window of ``pool_size``, moved by ``strides`` (default: the window)."""
+
+    def apply(options: PoolOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        spatial, channels = _split(shape, rank, options.data_format)
+        window = _per_axis(options.pool_size, rank, "pool_size")
+        strides = _per_axis(options.strides or options.pool_size, rank, "strides")
+        try:
+            out, constraints = _lengths(spatial, window, strides, options.padding, (1,) * rank, rank)
+        except ShapecalcError as error:
+            raise ShapecalcError(error.message.replace("kernel", "pool"), option="pool_size") from None
+        return LayerOutput((_join(shape[0], out, channels, options.data_format),), constraints=constraints)
+
+    short = {"Max": "MaxPool", "Average": "AvgPool"}[kind]
+    return Rule(f"{kind}Pooling{rank}D", apply, PoolOptions, aliases=(f"{short}{rank}D",))
+
+
+class GlobalPoolOptions(LooseOptions):
+    data_format: DataFormat = "channels_last"
+    keepdims: Flag = False
+
+
+def global_pool_rule(kind: str, rank: int) -> Rule:
+    """``Global{kind}Pooling{rank}D``: one value per channel (spatial axes kept as 1 with keepdims)."""
+
+    def apply(options: GlobalPoolOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        _, channels = _split(shape, rank, options.data_format)
+        if options.keepdims:
+            return LayerOutput((_join(shape[0], (1,) * rank, channels, options.data_format),))
+        return LayerOutput(((shape[0], channels),))
+
+    short = {"Max": "GlobalMaxPool", "Average": "GlobalAvgPool"}[kind]
+    return Rule(f"Global{kind}Pooling{rank}D", apply, GlobalPoolOptions, aliases=(f"{short}{rank}D",))
+
+
+class UpSamplingOptions(LooseOptions):
+    size: Counts = (2,)
+    data_format: DataFormat = "channels_last"
+
+
+def upsampling_rule(rank: int) -> Rule:
+    """``UpSampling{rank}D``: every spatial length times ``size``."""
+
+    def apply(options: UpSamplingOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        data_format = options.data_format if rank > 1 else "channels_last"
+        spatial, channels = _split(shape, rank, data_format)
+        factors = _per_axis(options.size, rank, "size")
+        out = tuple(length * factor for length, factor in zip(spatial, factors, strict=True))
+        return LayerOutput((_join(shape[0], out, channels, data_format),))
+
+    return Rule(f"UpSampling{rank}D", apply, UpSamplingOptions)
+
+
+def _as_margins(value: Any) -> Any:
+    """``1``, ``(1, 2)`` or ``((1, 2), (3, 4))`` as nested tuples of non-negative ints."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_margins(item) for item in value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ShapecalcError(f"must be a non-negative integer or a list of them, got {value!r}")
+    return value
+
+
+Margins = Annotated[Any, PlainValidator(_as_margins)]
+
+
+class ZeroPaddingOptions(LooseOptions):
+    padding: Margins = 1
+    data_format: DataFormat = "channels_last"
+
+
+class CroppingOptions(LooseOptions):
+    cropping: Margins = 1
+    data_format: DataFormat = "channels_last"
+
+
+def _margin_pairs(value: Any, rank: int, option: str) -> tuple[tuple[int, int], ...]:
+    """Keras' spellings of margins: one int, one int per axis, or a (before, after) pair per axis."""
+    if isinstance(value, int):
+        return ((value, value),) * rank
+    if rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return ((value[0], value[1]),)
+    if len(value) != rank:
+        raise ShapecalcError(f"needs {rank} entries, got {list(value)}", option=option)
+    pairs = []
+    for item in value:
+        pair = (item, item) if isinstance(item, int) else tuple(item)
+        if len(pair) != 2:
+            raise ShapecalcError(f"needs (before, after) pairs, got {list(value)}", option=option)
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
+
+
+def margin_rule(rank: int, sign: int) -> Rule:
+    """``ZeroPadding{rank}D`` (``sign`` +1) and ``Cropping{rank}D`` (-1)."""
+    option, name = ("padding", "ZeroPadding") if sign > 0 else ("cropping", "Cropping")
+    schema: type[Options] = ZeroPaddingOptions if sign > 0 else CroppingOptions
+
+    def apply(options: Any, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        data_format = options.data_format if rank > 1 else "channels_last"
+        spatial, channels = _split(shape, rank, data_format)
+        pairs = _margin_pairs(getattr(options, option), rank, option)
+        out = []
+        for length, (before, after) in zip(spatial, pairs, strict=True):
+            size = length + sign * (before + after)
+            if isinstance(size, int) and size < 1:
+                raise ShapecalcError(f"{(before, after)} leaves nothing of length {length}", option=option)
+            out.append(size)
+        return LayerOutput((_join(shape[0], tuple(out), channels, data_format),))
+
+    return Rule(f"{name}{rank}D", apply, schema)
+
+
+RULES = (
+    *(conv_rule(rank) for rank in (1, 2, 3)),
+    *(pool_rule(kind, rank) for kind in ("Max", "Average") for rank in (1, 2, 3)),
+    *(global_pool_rule(kind, rank) for kind in ("Max", "Average") for rank in (1, 2, 3)),
+    *(upsampling_rule(rank) for rank in (1, 2, 3)),
+    *(margin_rule(rank, sign) for sign in (1, -1) for rank in (1, 2, 3)),
+)

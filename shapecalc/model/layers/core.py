@@ -1,0 +1,236 @@
+"""Dense, Embedding, normalisation, shape-preserving and reshaping layers.
+
+>>> from shapecalc.dims import sym
+>>> out = dense(DenseOptions(units=8), LayerCall(((sym("batch"), 20),)))
+>>> out.shapes, out.params
+(((Expr('batch'), 8),), 168)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import PlainValidator
+
+from shapecalc.dims import Dim, floordiv
+from shapecalc.errors import ShapecalcError
+from shapecalc.model.graph import Shape
+from shapecalc.model.layers.base import (
+    LayerCall,
+    LayerOutput,
+    Rule,
+    axis_index,
+    describe,
+    flat_size,
+    require_min_rank,
+    require_rank,
+)
+from shapecalc.model.options import Axes, Flag, LooseOptions, Options, Size, as_size
+
+
+class DenseOptions(Options):
+    units: Size
+    use_bias: Flag = True
+
+
+def dense(options: DenseOptions, call: LayerCall) -> LayerOutput:
+    """``(..., features)`` -> ``(..., units)``: a kernel ``(features, units)`` and a bias."""
+    shape = call.single()
+    require_min_rank(shape, 2, "(batch, ..., features)")
+    features, units = shape[-1], options.units
+    params = features * units + (units if options.use_bias else 0)
+    macs = flat_size(shape[:-1]) * features * units
+    return LayerOutput(((*shape[:-1], units),), params, macs=macs)
+
+
+class EmbeddingOptions(Options):
+    input_dim: Size
+    output_dim: Size
+
+
+def embedding(options: EmbeddingOptions, call: LayerCall) -> LayerOutput:
+    """Token ids ``(batch, ...)`` -> vectors ``(batch, ..., output_dim)``; a table of ``input_dim`` rows."""
+    shape = call.single()
+    return LayerOutput(((*shape, options.output_dim),), options.input_dim * options.output_dim)
+
+
+def unchanged(options: LooseOptions, call: LayerCall) -> LayerOutput:
+    """Activations, dropout, noise, masking: the output has the input's shape."""
+    return LayerOutput((call.single(),))
+
+
+class BatchNormOptions(LooseOptions):
+    axis: int = -1
+    center: Flag = True
+    scale: Flag = True
+
+
+def batch_normalization(options: BatchNormOptions, call: LayerCall) -> LayerOutput:
+    """gamma and beta (trainable), moving mean and variance (not), each ``(shape[axis],)``."""
+    shape = call.single()
+    size = shape[axis_index(options.axis, len(shape))]
+    trainable = size * (int(options.center) + int(options.scale))
+    return LayerOutput((shape,), trainable + 2 * size, non_trainable=2 * size)
+
+
+class LayerNormOptions(LooseOptions):
+    axis: Axes = (-1,)
+    center: Flag = True
+    scale: Flag = True
+    rms_scaling: Flag = False
+
+
+def layer_normalization(options: LayerNormOptions, call: LayerCall) -> LayerOutput:
+    """gamma (``scale`` or ``rms_scaling``) and beta (``center``, not with rms), over ``axis``."""
+    shape = call.single()
+    size = _axes_size(shape, options.axis)
+    gamma = options.scale or options.rms_scaling
+    beta = options.center and not options.rms_scaling
+    return LayerOutput((shape,), size * (int(gamma) + int(beta)))
+
+
+class RMSNormOptions(LooseOptions):
+    axis: Axes = (-1,)
+
+
+def rms_normalization(options: RMSNormOptions, call: LayerCall) -> LayerOutput:
+    shape = call.single()
+    return LayerOutput((shape,), _axes_size(shape, options.axis))
+
+
+class GroupNormOptions(LooseOptions):
+    groups: Size = 32
+    axis: int = -1
+    center: Flag = True
+    scale: Flag = True
+
+
+def group_normalization(options: GroupNormOptions, call: LayerCall) -> LayerOutput:
+    shape = call.single()
+    size = shape[axis_index(options.axis, len(shape))]
+    groups = options.groups
+    if isinstance(size, int) and isinstance(groups, int) and size % groups:
+        raise ShapecalcError(f"must divide the {size} channels, got {groups}", option="groups")
+    return LayerOutput((shape,), size * (int(options.center) + int(options.scale)))
+
+
+class PReLUOptions(LooseOptions):
+    shared_axes: Axes | None = None
+
+
+def prelu(options: PReLUOptions, call: LayerCall) -> LayerOutput:
+    """One learned slope per element, shared along ``shared_axes``."""
+    shape = call.single()
+    shared = {axis_index(a, len(shape), "shared_axes") for a in options.shared_axes or ()}
+    size = flat_size(tuple(1 if i in shared else d for i, d in enumerate(shape) if i > 0))
+    return LayerOutput((shape,), size)
+
+
+def _axes_size(shape: Shape, axes: tuple[int, ...]) -> Dim:
+    return flat_size(tuple(shape[axis_index(a, len(shape))] for a in sorted(set(axes))))
+
+
+def flatten(options: LooseOptions, call: LayerCall) -> LayerOutput:
+    """``(batch, ...)`` -> ``(batch, product of the rest)``."""
+    shape = call.single()
+    return LayerOutput(((shape[0], flat_size(shape, 1)),))
+
+
+def _as_target(value: Any) -> tuple[Dim, ...]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ShapecalcError(f"must be a list of sizes (one may be -1), got {value!r}")
+    return tuple(-1 if item == -1 and not isinstance(item, bool) else as_size(item) for item in value)
+
+
+class ReshapeOptions(Options):
+    target_shape: Annotated[tuple[Any, ...], PlainValidator(_as_target)]
+
+
+def reshape(options: ReshapeOptions, call: LayerCall) -> LayerOutput:
+    """The same elements in ``target_shape`` (batch axis kept); one ``-1`` is inferred."""
+    shape = call.single()
+    target = options.target_shape
+    total = flat_size(shape, 1)
+    if target.count(-1) > 1:
+        raise ShapecalcError(f"can infer only one -1, got {list(target)}", option="target_shape")
+    known = flat_size(tuple(d for d in target if d != -1))
+    if -1 in target:
+        if not isinstance(known, int):
+            raise ShapecalcError(
+                f"cannot infer -1 next to symbolic sizes {list(target)}", option="target_shape"
+            )
+        if isinstance(total, int) and total % known:
+            raise ShapecalcError(
+                f"cannot reshape {describe(shape)} ({total} values per sample) to {list(target)}",
+                option="target_shape",
+            )
+        target = tuple(floordiv(total, known) if d == -1 else d for d in target)
+        return LayerOutput(((shape[0], *target),))
+    if isinstance(total, int) and isinstance(known, int) and total != known:
+        raise ShapecalcError(
+            f"cannot reshape {describe(shape)} ({total} values per sample) to {list(target)} ({known})",
+            option="target_shape",
+        )
+    condition = None if total == known else f"{total} == {known}"
+    return LayerOutput(((shape[0], *target),), constraints=(condition,) if condition else ())
+
+
+class PermuteOptions(Options):
+    dims: Axes
+
+
+def permute(options: PermuteOptions, call: LayerCall) -> LayerOutput:
+    """Reorder the non-batch axes; ``dims`` counts them from 1."""
+    shape = call.single()
+    if sorted(options.dims) != list(range(1, len(shape))):
+        raise ShapecalcError(
+            f"must order the axes 1..{len(shape) - 1} of {describe(shape)}, got {list(options.dims)}",
+            option="dims",
+        )
+    return LayerOutput(((shape[0], *(shape[d] for d in options.dims)),))
+
+
+class RepeatVectorOptions(Options):
+    n: Size
+
+
+def repeat_vector(options: RepeatVectorOptions, call: LayerCall) -> LayerOutput:
+    """``(batch, features)`` -> ``(batch, n, features)``."""
+    shape = call.single()
+    require_rank(shape, 2, "(batch, features)")
+    return LayerOutput(((shape[0], options.n, shape[1]),))
+
+
+SHAPE_PRESERVING = (
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
+    "Masking",
+    "Identity",
+    "UnitNormalization",
+)
+
+RULES = (
+    Rule("Dense", dense, DenseOptions),
+    Rule("Embedding", embedding, EmbeddingOptions),
+    *(Rule(name, unchanged, LooseOptions) for name in SHAPE_PRESERVING),
+    Rule("BatchNormalization", batch_normalization, BatchNormOptions),
+    Rule("LayerNormalization", layer_normalization, LayerNormOptions),
+    Rule("RMSNormalization", rms_normalization, RMSNormOptions),
+    Rule("GroupNormalization", group_normalization, GroupNormOptions),
+    Rule("PReLU", prelu, PReLUOptions),
+    Rule("Flatten", flatten, LooseOptions),
+    Rule("Reshape", reshape, ReshapeOptions),
+    Rule("Permute", permute, PermuteOptions),
+    Rule("RepeatVector", repeat_vector, RepeatVectorOptions),
+)

@@ -1,0 +1,137 @@
+"""Layer options in model files: pydantic schemas over shapecalc's own field types.
+
+Each layer rule declares its options as a subclass of :class:`Options`; a bad
+value becomes a :class:`~shapecalc.errors.ShapecalcError` that names the field
+and echoes the value.
+
+>>> class Example(Options):
+...     units: Size
+>>> Example.model_validate({"units": "U"}).units
+Expr('U')
+>>> validate(Example, {"units": -3}, "Dense")
+Traceback (most recent call last):
+...
+shapecalc.errors.ShapecalcError: units: must be a positive integer, got -3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, PlainValidator, ValidationError
+
+from shapecalc.api import to_dim
+from shapecalc.dims import Dim, Expr
+from shapecalc.errors import ShapecalcError
+from shapecalc.geometry import check_positive
+
+
+def as_size(value: Any) -> Dim:
+    """A positive integer, a name or an expression (``W - 2``)."""
+    return check_positive(to_dim(value, "size"), "size")
+
+
+def as_sizes(value: Any) -> tuple[Dim, ...]:
+    """One size or a list of sizes, as a tuple (rules check the length)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(as_size(item) for item in value)
+    return (as_size(value),)
+
+
+def as_count(value: Any) -> int:
+    """A positive integer literal (strides and repeats cannot be symbolic)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ShapecalcError(f"must be a positive integer, got {value!r}")
+    return value
+
+
+def as_counts(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(as_count(item) for item in value)
+    return (as_count(value),)
+
+
+def as_axis(value: Any) -> tuple[int, ...]:
+    """An axis or a list of axes (negative counts from the end)."""
+    items = value if isinstance(value, (list, tuple)) else (value,)
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise ShapecalcError(f"must be an integer axis or a list of them, got {value!r}")
+    return tuple(items)
+
+
+# ``int | Expr`` spelled out (not the ``Dim`` alias) so pydantic resolves it anywhere.
+Size = Annotated[int | Expr, PlainValidator(as_size)]
+Sizes = Annotated[tuple[int | Expr, ...], PlainValidator(as_sizes)]
+Counts = Annotated[tuple[int, ...], PlainValidator(as_counts)]
+Count = Annotated[int, PlainValidator(as_count)]
+Axes = Annotated[tuple[int, ...], PlainValidator(as_axis)]
+Flag = Annotated[bool, PlainValidator(lambda value: _flag(value))]
+DataFormat = Literal["channels_last", "channels_first"]
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ShapecalcError(f"must be true or false, got {value!r}")
+    return value
+
+
+def aliases(*names: str) -> Any:
+    """Accept the field under each of ``names`` (``kernel`` and Keras' ``kernel_size``)."""
+    return AliasChoices(*names)
+
+
+class Options(BaseModel):
+    """Options of one layer class; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class LooseOptions(Options):
+    """Options of a shape-preserving layer: whatever it takes cannot change a shape."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=Options)
+
+
+def validate(schema: type[OptionsT], options: Mapping[str, Any], class_name: str) -> OptionsT:
+    """``options`` checked against ``schema``; the first problem raises :class:`ShapecalcError`."""
+    try:
+        return schema.model_validate(dict(options))
+    except ValidationError as error:
+        raise options_error(error, class_name) from None
+
+
+def options_error(error: ValidationError, class_name: str) -> ShapecalcError:
+    """The first problem of a pydantic ``error`` as one line naming the field and the value."""
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    kind, value = first["type"], first.get("input")
+    cause = (first.get("ctx") or {}).get("error")
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = f"is not an option of {class_name}"
+    elif isinstance(cause, ShapecalcError):
+        message = cause.message
+    elif kind == "literal_error":
+        message = f"must be {first['ctx']['expected']}, got {value!r}"
+    else:
+        text = str(first["msg"])
+        message = f"{text[:1].lower()}{text[1:]}, got {value!r}"
+    return ShapecalcError(message, option=field)
+
+
+@cache
+def accepted_keys(schema: type[Options]) -> frozenset[str]:
+    """Every key ``schema`` reads, aliases included (to pick them out of a Keras config)."""
+    keys: set[str] = set()
+    for name, info in schema.model_fields.items():
+        keys.add(name)
+        if isinstance(info.validation_alias, AliasChoices):
+            keys.update(str(choice) for choice in info.validation_alias.choices)
+    return frozenset(keys)

@@ -1,0 +1,165 @@
+"""A model result as a table (like Keras' ``summary()``), markdown or JSON.
+
+Renderers only format what :func:`shapecalc.model.engine.propagate` derived;
+``detail`` adds each recurrent layer's single-layer table.
+
+>>> from shapecalc.model.reader import parse_model
+>>> from shapecalc.model.engine import propagate
+>>> text = b'{"input": [10, 4], "layers": [{"type": "dense", "units": 2}]}'
+>>> result = propagate(parse_model(text, "m.json"))
+>>> print(render_model(result, "markdown"))
+### Model "model" (m.json)
+<BLANKLINE>
+| layer | class | output shape | params |
+| --- | --- | --- | ---: |
+| `input` | InputLayer | `(batch, 10, 4)` | 0 |
+| `dense` | Dense | `(batch, 10, 2)` | 10 |
+<BLANKLINE>
+- Total params: 10
+- Trainable params: 10
+- Non-trainable params: 0
+- Weight memory (float32): 40 bytes
+- MACs: batch*80
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from shapecalc.dims import format_shape
+from shapecalc.errors import ShapecalcError
+from shapecalc.model.graph import Shape
+from shapecalc.model.result import OK, ModelResult
+from shapecalc.render.rows import format_bytes, format_count
+
+FORMATS = ("table", "json", "markdown")
+
+
+class ModelRow(NamedTuple):
+    name: str
+    class_name: str
+    shape: str
+    params: str
+    connected_to: str
+
+
+def shapes_text(shapes: tuple[Shape, ...] | None) -> str:
+    """``(batch, 32)``; several outputs as ``[(batch, 4), (batch, 4)]``; unknown as ``?``."""
+    if shapes is None:
+        return "?"
+    if len(shapes) == 1:
+        return format_shape(shapes[0])
+    return "[" + ", ".join(format_shape(shape) for shape in shapes) + "]"
+
+
+def model_rows(result: ModelResult) -> list[ModelRow]:
+    rows = []
+    for row in result.rows:
+        class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
+        params = "?" if row.params is None else format_count(row.params)
+        rows.append(
+            ModelRow(row.name, class_name, shapes_text(row.shapes), params, ", ".join(row.connected_to))
+        )
+    return rows
+
+
+def columns(result: ModelResult) -> tuple[str, ...]:
+    base = ("layer", "class", "output shape", "params")
+    return base if result.sequential else (*base, "connected to")
+
+
+def title(result: ModelResult) -> str:
+    return f'Model "{result.name}" ({result.source})'
+
+
+def footer_lines(result: ModelResult) -> list[str]:
+    """Totals like Keras' summary, then MACs, conditions and what is unknown."""
+    lines = [
+        f"Total params: {format_count(result.params)}",
+        f"Trainable params: {format_count(result.trainable)}",
+        f"Non-trainable params: {format_count(result.non_trainable)}",
+        f"Weight memory ({result.dtype}): {format_bytes(result.weight_bytes)}",
+    ]
+    if result.macs is not None:
+        lines.append(f"MACs: {format_count(result.macs)}")
+    lines += [f"valid when: {condition}" for condition in result.constraints]
+    unknown = result.unknown
+    if unknown:
+        names = ", ".join(f"{row.name} ({row.status})" for row in unknown)
+        lines.append(f"shapes unknown from: {names}; totals and MACs leave these layers out")
+    return lines
+
+
+def render_model(
+    result: ModelResult, fmt: str, *, detail: bool = False, color: bool = False, width: int | None = None
+) -> str:
+    """``result`` in format ``fmt``; ``detail`` adds every recurrent layer's tensors."""
+    if fmt == "json":
+        return json.dumps(result.to_json(detail), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        text = _markdown(result)
+    elif fmt == "table":
+        text = _table(result, color=color, width=width)
+    else:
+        raise ShapecalcError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", option="format")
+    if detail:
+        text += _details(result, fmt, color=color, width=width)
+    return text
+
+
+def _markdown(result: ModelResult) -> str:
+    heads = columns(result)
+    lines = [f"### {title(result)}", ""]
+    lines.append("| " + " | ".join(heads) + " |")
+    lines.append("| " + " | ".join("---:" if head == "params" else "---" for head in heads) + " |")
+    for row in model_rows(result):
+        cells = [f"`{row.name}`", row.class_name, f"`{row.shape}`", row.params]
+        if not result.sequential:
+            cells.append(row.connected_to)
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lines.append("")
+    lines += [f"- {line}" for line in footer_lines(result)]
+    return "\n".join(lines) + "\n"
+
+
+def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or 100,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+    )
+    table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left")
+    for head in columns(result):
+        table.add_column(head, justify="right" if head == "params" else "left", overflow="fold")
+    for row, model_row in zip(result.rows, model_rows(result), strict=True):
+        cells = model_row if not result.sequential else model_row[:4]
+        table.add_row(*cells, style="" if row.status == OK else "red")
+    console.print(table)
+    for line in footer_lines(result):
+        console.print(line, overflow="fold")
+    return buffer.getvalue()
+
+
+def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -> str:
+    from shapecalc.render import render
+
+    parts = []
+    for row in result.rows:
+        if row.detail is None:
+            continue
+        heading = f"{row.name} ({row.class_name})"
+        body = render(row.detail, fmt, color=color, width=width)
+        parts.append(f"\n#### {heading}\n\n{body}" if fmt == "markdown" else f"\n{heading}\n{body}")
+    return "".join(parts)

@@ -1,0 +1,123 @@
+"""The result of a whole model: one row per layer, then totals, and its JSON contract.
+
+>>> from shapecalc.dims import sym
+>>> row = LayerRow(1, "dense", "Dense", ((sym("batch"), 4),), params=36)
+>>> row.to_json()["output_shape"]
+['batch', 4]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shapecalc.costs import itemsize
+from shapecalc.dims import Dim, to_json
+from shapecalc.model.graph import Shape
+from shapecalc.result import SCHEMA_VERSION, LayerResult
+
+OK, UNKNOWN_CLASS, UNKNOWN_INPUT = "ok", "unknown class", "unknown input"
+
+
+def shape_json(shapes: tuple[Shape, ...] | None) -> Any:
+    """One shape as a list of dims; several as a list of shapes; unknown as ``None``."""
+    if shapes is None:
+        return None
+    if len(shapes) == 1:
+        return [to_json(d) for d in shapes[0]]
+    return [[to_json(d) for d in shape] for shape in shapes]
+
+
+def _count_json(value: Dim | None) -> int | str | None:
+    return None if value is None else to_json(value)
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of the model table. ``shapes`` and ``params`` are ``None`` when unknown."""
+
+    position: int
+    name: str
+    class_name: str
+    shapes: tuple[Shape, ...] | None
+    params: Dim | None = 0
+    non_trainable: Dim = 0
+    macs: Dim | None = 0
+    connected_to: tuple[str, ...] = ()
+    detail: LayerResult | None = None
+    status: str = OK
+    constraints: tuple[str, ...] = ()
+
+    def to_json(self, detail: bool = False) -> dict[str, Any]:
+        """This row as JSON; ``detail`` adds a recurrent layer's single-layer result."""
+        out: dict[str, Any] = {
+            "index": self.position,
+            "name": self.name,
+            "class": self.class_name,
+            "output_shape": shape_json(self.shapes),
+            "params": _count_json(self.params),
+            "non_trainable_params": to_json(self.non_trainable),
+            "macs": _count_json(self.macs),
+            "connected_to": list(self.connected_to),
+        }
+        if self.status != OK:
+            out["status"] = self.status
+        if self.constraints:
+            out["constraints"] = list(self.constraints)
+        if detail and self.detail is not None:
+            out["detail"] = self.detail.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """Every layer's output shapes and counts, and the model's totals.
+
+    ``macs`` is ``None`` when some layer's MACs are not counted; ``params``
+    leaves out rows whose shapes are unknown (``complete`` says whether any are).
+    """
+
+    name: str
+    source: str
+    format: str
+    sequential: bool
+    rows: tuple[LayerRow, ...]
+    inputs: tuple[Shape, ...]
+    outputs: tuple[Shape | None, ...]
+    params: Dim
+    non_trainable: Dim
+    macs: Dim | None
+    dtype: str = "float32"
+    constraints: tuple[str, ...] = ()
+
+    @property
+    def trainable(self) -> Dim:
+        return self.params - self.non_trainable
+
+    @property
+    def weight_bytes(self) -> Dim:
+        return self.params * itemsize(self.dtype)
+
+    @property
+    def unknown(self) -> tuple[LayerRow, ...]:
+        return tuple(row for row in self.rows if row.status != OK)
+
+    def to_json(self, detail: bool = False) -> dict[str, Any]:
+        """The model JSON contract (schema_version 1); ``detail`` adds each recurrent layer's tensors."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.name,
+            "source": self.source,
+            "format": self.format,
+            "inputs": [shape_json((shape,)) for shape in self.inputs],
+            "outputs": [shape_json(None if shape is None else (shape,)) for shape in self.outputs],
+            "layers": [row.to_json(detail) for row in self.rows],
+            "params": to_json(self.params),
+            "trainable_params": to_json(self.trainable),
+            "non_trainable_params": to_json(self.non_trainable),
+            "macs": _count_json(self.macs),
+            "dtype": self.dtype,
+            "weight_bytes": to_json(self.weight_bytes),
+            "constraints": list(self.constraints),
+            "complete": not self.unknown,
+        }
