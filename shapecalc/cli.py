@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from shapecalc.batch import batch
+from shapecalc.model.command import model_command
 from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
 
 if TYPE_CHECKING:
@@ -307,3 +308,4 @@ _conv_command("convlstm1d", 1, "shapecalc convlstm1d --filters 8 --kernel 3 --in
 _conv_command("convlstm", 2, "shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3")
 _conv_command("convlstm3d", 3, "shapecalc convlstm3d --filters 4 --kernel 3 3 3 --input 16 32 32 1")
 cli.add_command(batch)
+cli.add_command(model_command)
