@@ -17,8 +17,8 @@ import click
 from click.core import ParameterSource
 
 from shapecalc.batch import batch
-from shapecalc.model.command import model_command
 from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
+from shapecalc.model.command import model_command
 
 if TYPE_CHECKING:
     from shapecalc.dims import Dim
