@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -40,7 +39,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 
 
 @click.command("model")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FILE")
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -65,7 +64,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
     help="Give a size in the input shapes a value (repeatable), e.g. --set batch=32.",
 )
 def model_command(
-    file: Path, fmt: str, detail: bool, skip_unknown: bool, dtype: str, bindings: tuple[str, ...]
+    file: str, fmt: str, detail: bool, skip_unknown: bool, dtype: str, bindings: tuple[str, ...]
 ) -> None:
     """Shapes through a whole model: each layer's output shape and parameters, then totals.
 
