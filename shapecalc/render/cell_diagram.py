@@ -128,7 +128,7 @@ class CellParts:
     def _weight_line(self, symbol: str, name: str) -> TextLine:
         tensor = self.get(name)
         shape = format_shape(tensor.shape)
-        keys = (tensor.name,) + ((self.prefix + tensor.slice_of,) if tensor.slice_of else ())
+        keys = (tensor.name,) + ((tensor.slice_of,) if tensor.slice_of else ())
         return math_line(symbol, f" {shape}", keys=keys, tooltip=f"{tensor.name} {shape}")
 
     def preactivation(self, letter: str) -> str:

@@ -249,6 +249,11 @@ def collisions(drawing: Drawing) -> list[str]:
     return problems
 
 
+#: How far a line may graze a box's edge before it counts as crossing (rounding to 0.01 px).
+TOLERANCE = 0.5
+
+
 def _touches(span: Rect, rect: Rect) -> bool:
     """Whether a segment's bounding box (possibly zero-width) reaches into ``rect``'s inside."""
-    return span.x < rect.right and rect.x < span.right and span.y < rect.bottom and rect.y < span.bottom
+    inner = Rect(rect.x + TOLERANCE, rect.y + TOLERANCE, rect.w - 2 * TOLERANCE, rect.h - 2 * TOLERANCE)
+    return span.x < inner.right and inner.x < span.right and span.y < inner.bottom and inner.y < span.bottom
