@@ -175,6 +175,14 @@ class Expr:
     _text: str
 
     @classmethod
+    def _sorted(cls, terms: tuple[tuple[Monomial, int], ...]) -> Expr:
+        """An expression from terms already in canonical order with nonzero coefficients."""
+        self = object.__new__(cls)
+        self.terms = terms
+        self._text = ""
+        return self
+
+    @classmethod
     def _make(cls, coefficients: Mapping[Monomial, int]) -> Expr:
         self = object.__new__(cls)
         kept = [(m, c) for m, c in coefficients.items() if c != 0]
@@ -292,10 +300,14 @@ def _fold(coefficients: Mapping[Monomial, int]) -> Dim:
         return 0
     if list(nonzero) == [()]:
         return _checked(nonzero[()])
-    for coefficient in nonzero.values():
+    _check_coefficients(nonzero.items())
+    return Expr._make(nonzero)
+
+
+def _check_coefficients(terms: Iterable[tuple[Monomial, int]]) -> None:
+    for _, coefficient in terms:
         if abs(coefficient) > MAX_COEFFICIENT:
             raise ShapecalcError(f"a coefficient grows too large ({shown(coefficient)}; at most 10**100)")
-    return Expr._make(nonzero)
 
 
 def _checked(number: int) -> int:
@@ -332,7 +344,14 @@ def _add(left: Dim, right: Dim, sign: int) -> Dim:
 
 
 def _scale(value: Dim, factor: int) -> Dim:
-    return _fold({m: c * factor for m, c in _as_terms(value).items()})
+    if isinstance(value, int):
+        return _checked(value * factor)
+    if factor == 0:
+        return 0
+    # Scaling keeps the terms' order, so skip _fold's re-sort (the cost formulas scale a lot).
+    terms = tuple((m, c * factor) for m, c in value.terms)
+    _check_coefficients(terms)
+    return Expr._sorted(terms)
 
 
 def _as_product(value: Expr) -> tuple[int, Monomial]:
