@@ -45,12 +45,22 @@ def shown(value: object) -> str:
     "'WWWWWWWWWWWWWWWWWWWWWWWWWWWWW...WWWWWWWWWWWWWWWWWWWWWWWWWWWWW' (100 characters)"
     >>> shown(-(10**100))
     'a 101-digit integer'
+    >>> laughs = ["lol"]
+    >>> for _ in range(100):  # 2**100 leaves, as YAML aliases can build
+    ...     laughs = [laughs, laughs]
+    >>> shown(laughs)
+    '[[[[[[[...], [...]], [[...], [...], [...]], [[...], [...]]]]]]]'
     """
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**SHOWN_LENGTH:
         if value.bit_length() > 13_000:  # past str()'s 4300-digit limit
             return "an integer of more than 3900 digits"
         return f"a {len(str(abs(value)))}-digit integer"
-    text = repr(value)
+    if isinstance(value, (str, int, float)):
+        text = repr(value)
+    else:  # a container from a file may share itself a billion times (YAML aliases): bound the walk
+        import reprlib
+
+        text = reprlib.Repr().repr(value)
     if len(text) <= SHOWN_LENGTH:
         return text
     half = SHOWN_LENGTH // 2
