@@ -24,10 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     import click
 
     from shapecalc.cli import cli
-    from shapecalc.errors import ShapecalcError
+    from shapecalc.errors import ShapecalcError, shown
 
+    args = list(argv) if argv is not None else None
+    if args and any("\x00" in arg for arg in args):
+        # No real command line can hold a NUL byte (execve cannot pass one); Python callers can.
+        return _fail("arguments cannot contain NUL bytes", EXIT_USAGE)
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="shapecalc", standalone_mode=False)
+        cli.main(args=args, prog_name="shapecalc", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as error:
         sys.stdout.write(error.ctx.get_help() + "\n") if error.ctx else None
         return EXIT_OK
@@ -55,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"input nested too deeply ({error})", EXIT_USAGE)
     except OSError as error:
         # A file or stream the system refused (a full disk, a closed descriptor).
-        where = f": {error.filename}" if error.filename else ""
+        where = f": {shown(str(error.filename))}" if error.filename else ""
         return _fail(f"{error.strerror or error}{where}", EXIT_ERROR)
     except Exception as error:
         if os.environ.get("SHAPECALC_DEBUG"):
