@@ -17,7 +17,7 @@ from shapecalc.errors import ShapecalcError
 if TYPE_CHECKING:
     from shapecalc.dims import Dim
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "svg", "html")
 DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 

@@ -15,9 +15,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapecalc.dims import Dim
+from shapecalc.dims import Dim, Expr, sym
 
 Shape = tuple[Dim, ...]
+
+#: Layer classes whose input's axis 1 is time: an unknown size there is ``timestep``.
+TIME_CONSUMERS = frozenset(
+    ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional", "TimeDistributed")
+)
+
+
+def unknown_size(axis: int, rank: int, number: int, consumers: set[str]) -> Expr:
+    """The symbol for an unknown size (Keras' ``None``) on ``axis`` of input ``number`` (from 1).
+
+    Axis 0 is ``batch``. Axis 1 is ``timestep`` for inputs of rank 2 or 3
+    (token ids, feature sequences) and for inputs a recurrent or
+    ``TimeDistributed`` layer reads (videos); otherwise it is ``d1`` like every
+    other axis (``d2``, ...). Inputs after the first get a suffix: ``timestep_2``.
+
+    >>> unknown_size(1, 5, 1, {"ConvLSTM2D"}), unknown_size(1, 4, 2, {"Conv2D"})
+    (Expr('timestep'), Expr('d1_2'))
+    """
+    if axis == 0:
+        return sym("batch")
+    timed = axis == 1 and (rank <= 3 or bool(consumers & TIME_CONSUMERS))
+    name = "timestep" if timed else f"d{axis}"
+    return sym(name if number == 1 else f"{name}_{number}")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 
 Sequential and Functional models load into a :class:`ModelGraph`; nested models
 become layers holding a graph. A ``None`` size becomes a symbol: ``batch`` on
-axis 0, ``timestep`` on axis 1, ``d2``, ``d3``, ... beyond; the inputs after the
-first get a suffix (``timestep_2``). Nothing here imports Keras.
+axis 0, ``timestep`` on a sequence's axis 1, ``d1``, ``d2``, ... otherwise; the inputs after the
+first get a suffix (``timestep_2``); see :func:`unknown_size`. Nothing here imports Keras.
 
 >>> doc = {"class_name": "Sequential", "config": {"name": "s", "layers": [
 ...     {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, None, 8]}},
@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shapecalc.dims import Dim, sym
+from shapecalc.dims import Dim
 from shapecalc.errors import ShapecalcError
-from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
+from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule
 from shapecalc.model.options import accepted_keys
 
@@ -47,16 +47,14 @@ def load_keras(document: Mapping[str, Any], source: str) -> ModelGraph:
     )
 
 
-def named_shape(raw: Any, number: int, where: str) -> Shape:
-    """A Keras batch shape with ``None`` sizes turned into symbols (input ``number`` counts from 1)."""
+def named_shape(raw: Any, number: int, consumers: set[str], where: str) -> Shape:
+    """A Keras batch shape with ``None`` sizes turned into symbols (see :func:`unknown_size`)."""
     if not isinstance(raw, (list, tuple)) or not raw:
         raise ShapecalcError(f"{where}: the input shape must be a list of sizes, got {raw!r}")
-    suffix = "" if number == 1 else f"_{number}"
     shape: list[Dim] = []
     for axis, size in enumerate(raw):
         if size is None:
-            name = "batch" if axis == 0 else ("timestep" if axis == 1 else f"d{axis}") + suffix
-            shape.append(sym(name))
+            shape.append(unknown_size(axis, len(raw), number, consumers))
         elif isinstance(size, int) and not isinstance(size, bool) and size >= 1:
             shape.append(size)
         else:
@@ -111,17 +109,20 @@ def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
     name = str(config.get("name") or "sequential")
     nodes: list[LayerNode] = []
     previous: str | None = None
-    for position, layer in enumerate(_layers(config, source), 1):
+    layers = _layers(config, source)
+    classes = [str(layer.get("class_name")) for layer in layers]
+    first = {next((name for name in classes if name != "InputLayer"), "")}
+    for position, layer in enumerate(layers, 1):
         layer_name = _name(layer, position)
         where = f"{source}: layer {position} '{layer_name}'"
         if layer.get("class_name") == "InputLayer":
-            shape = named_shape(_batch_shape(layer), 1, where)
+            shape = named_shape(_batch_shape(layer), 1, first, where)
             nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
             previous = layer_name
             continue
         if previous is None:
             previous = f"{layer_name}_input"
-            shape = named_shape(_declared_input(layer, where), 1, where)
+            shape = named_shape(_declared_input(layer, where), 1, first, where)
             nodes.append(LayerNode(0, previous, LayerSpec("InputLayer"), input_shape=shape))
         nodes.append(LayerNode(position, layer_name, _spec(layer, where), (Call((TensorRef(previous),)),)))
         previous = layer_name
@@ -160,16 +161,26 @@ def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
     input_refs = _refs(config.get("input_layers"), source)
     outputs = _refs(config.get("output_layers"), source)
     numbers = {ref.layer: number for number, ref in enumerate(input_refs, 1)}
+    layers = _layers(config, source)
+    calls: dict[str, tuple[Call, ...]] = {}
+    consumers: dict[str, set[str]] = {}
+    for position, layer in enumerate(layers, 1):
+        layer_name = _name(layer, position)
+        where = f"{source}: layer {position} '{layer_name}'"
+        calls[layer_name] = tuple(_call(node, where) for node in layer.get("inbound_nodes") or ())
+        for call in calls[layer_name]:
+            for ref in call.inputs:
+                consumers.setdefault(ref.layer, set()).add(str(layer.get("class_name")))
     nodes: list[LayerNode] = []
-    for position, layer in enumerate(_layers(config, source), 1):
+    for position, layer in enumerate(layers, 1):
         layer_name = _name(layer, position)
         where = f"{source}: layer {position} '{layer_name}'"
         if layer.get("class_name") == "InputLayer":
-            shape = named_shape(_batch_shape(layer), numbers.get(layer_name, 1), where)
+            number = numbers.get(layer_name, 1)
+            shape = named_shape(_batch_shape(layer), number, consumers.get(layer_name, set()), where)
             nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
             continue
-        calls = tuple(_call(node, where) for node in layer.get("inbound_nodes") or ())
-        nodes.append(LayerNode(position, layer_name, _spec(layer, where), calls))
+        nodes.append(LayerNode(position, layer_name, _spec(layer, where), calls[layer_name]))
     name = str(config.get("name") or "functional")
     return ModelGraph(
         name, source, "keras", tuple(nodes), input_refs, outputs, sequential=False, class_name="Functional"

@@ -23,7 +23,7 @@ from shapecalc.api import to_dim
 from shapecalc.dims import Dim, sym
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
-from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
+from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
 from shapecalc.model.layers.base import LocatedError
 from shapecalc.model.layers.registry import find_rule
 from shapecalc.model.options import options_error
@@ -102,6 +102,9 @@ def load_own(document: Any, source: str) -> ModelGraph:
 
 
 def _input_nodes(model: ModelFile, batch: Dim, source: str) -> list[LayerNode]:
+    first = model.layers[0].type
+    rule = find_rule(first, own_format=True)
+    consumers = {rule.class_name if rule else first}
     if (model.input is None) == (model.inputs is None):
         raise ShapecalcError(
             f"{source}: give 'input' (one shape) or 'inputs' (named shapes), not both or neither"
@@ -111,19 +114,21 @@ def _input_nodes(model: ModelFile, batch: Dim, source: str) -> list[LayerNode]:
     for number, (name, dims) in enumerate(named.items(), 1):
         if not dims:
             raise ShapecalcError(f"{source}: input {name!r} needs at least one size besides the batch")
-        nodes.append(LayerNode(0, name, LayerSpec("InputLayer"), input_shape=_shape(batch, dims, number)))
+        shape = _shape(batch, dims, number, consumers)
+        nodes.append(LayerNode(0, name, LayerSpec("InputLayer"), input_shape=shape))
     return nodes
 
 
-def _shape(batch: Dim, dims: list[Dim | None], number: int) -> Shape:
-    """``null`` sizes are named as in Keras files: ``timestep``, ``d2``, ... (suffixed after input 1)."""
-    suffix = "" if number == 1 else f"_{number}"
-    shape: list[Dim] = [batch]
-    for axis, size in enumerate(dims, 1):
-        if size is None:
-            size = sym(("timestep" if axis == 1 else f"d{axis}") + suffix)
-        shape.append(size)
-    return tuple(shape)
+def _shape(batch: Dim, dims: list[Dim | None], number: int, consumers: set[str]) -> Shape:
+    """``null`` sizes are named as in Keras files (:func:`unknown_size`)."""
+    rank = len(dims) + 1
+    return (
+        batch,
+        *(
+            unknown_size(axis, rank, number, consumers) if size is None else size
+            for axis, size in enumerate(dims, 1)
+        ),
+    )
 
 
 def _spec(entry: LayerEntry, where: str) -> LayerSpec:

@@ -34,7 +34,7 @@ from shapecalc.model.graph import Shape
 from shapecalc.model.result import OK, ModelResult
 from shapecalc.render.rows import format_bytes, format_count
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "svg", "html")
 
 
 class ModelRow(NamedTuple):
@@ -98,6 +98,10 @@ def render_model(
     """``result`` in format ``fmt``; ``detail`` adds every recurrent layer's tensors."""
     if fmt == "json":
         return json.dumps(result.to_json(detail), indent=2, ensure_ascii=False) + "\n"
+    if fmt in ("svg", "html"):
+        from shapecalc.render.model_svg import render_model_html, render_model_svg
+
+        return render_model_svg(result) if fmt == "svg" else render_model_html(result)
     if fmt == "markdown":
         text = _markdown(result)
     elif fmt == "table":

@@ -1,0 +1,87 @@
+"""Keras model files against what Keras 3 reports: every layer's output shape(s) and
+parameters, and the totals, for the models in ``tests/data/keras`` (saved by
+``generate.py``) — read from the ``to_json()`` file and from the ``.keras`` archive.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shapecalc.dims import Expr, to_json
+from shapecalc.model import analyze
+from shapecalc.model.engine import propagate
+from shapecalc.model.reader import parse_model
+from shapecalc.model.result import ModelResult
+from tests.conftest import require_oracle
+
+DATA = Path(__file__).parent / "data" / "keras"
+NAMES = sorted(path.name.removesuffix(".expected.json") for path in DATA.glob("*.expected.json"))
+
+
+def _same_dim(ours: Any, keras: int | None) -> bool:
+    """Keras' ``None`` is a symbol in shapecalc; a known size must be equal."""
+    if keras is None:
+        return isinstance(ours, str)
+    return ours == keras
+
+
+def _same_shape(ours: Any, keras: Any) -> bool:
+    if keras and isinstance(keras[0], list):
+        return len(ours) == len(keras) and all(_same_shape(o, k) for o, k in zip(ours, keras, strict=True))
+    return len(ours) == len(keras) and all(_same_dim(o, k) for o, k in zip(ours, keras, strict=True))
+
+
+def check_against(result: ModelResult, expected: dict[str, Any]) -> None:
+    rows = {row.name: row.to_json() for row in result.rows}
+    for layer in expected["layers"]:
+        ours = rows[layer["name"]]
+        assert _same_shape(ours["output_shape"], layer["output_shape"]), (layer, ours["output_shape"])
+        assert ours["params"] == layer["params"], (layer, ours["params"])
+    assert to_json(result.params) == expected["params"]
+    assert to_json(result.trainable) == expected["trainable_params"]
+    assert to_json(result.non_trainable) == expected["non_trainable_params"]
+
+
+def test_there_are_enough_models():
+    assert len(NAMES) >= 10
+
+
+@pytest.mark.parametrize("suffix", [".json", ".keras"])
+@pytest.mark.parametrize("name", NAMES)
+def test_keras_file_matches_keras(name, suffix):
+    expected = json.loads((DATA / f"{name}.expected.json").read_text())
+    result = analyze(DATA / f"{name}{suffix}")
+    assert result.format == "keras"
+    check_against(result, expected)
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("keras_models", DATA / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", NAMES)
+def test_live_keras_model_matches(name, tmp_path):
+    require_oracle("keras")
+    generator = _generator()
+    model = generator.MODELS[name]()
+    expected = generator.expected(model)
+    check_against(propagate(parse_model(model.to_json().encode(), f"{name}.json")), expected)
+    archive = generator.keras_archive(model, tmp_path)
+    check_against(propagate(parse_model(archive, f"{name}.keras")), expected)
+
+
+def test_symbols_stand_where_keras_has_none():
+    result = analyze(DATA / "symbolic_conv.json")
+    shapes = {row.name: row.shapes for row in result.rows}
+    assert all(isinstance(d, Expr) for d in shapes["conv2d"][0][1:3])
+    assert [str(d) for d in shapes["conv2d"][0]] == ["batch", "(d1 - 3)//2 + 1", "(d2 - 3)//2 + 1", "4"]
