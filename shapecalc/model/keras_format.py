@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from shapecalc.dims import Dim
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule
 from shapecalc.model.options import accepted_keys
@@ -50,7 +50,7 @@ def load_keras(document: Mapping[str, Any], source: str) -> ModelGraph:
 def named_shape(raw: Any, number: int, consumers: set[str], where: str) -> Shape:
     """A Keras batch shape with ``None`` sizes turned into symbols (see :func:`unknown_size`)."""
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise ShapecalcError(f"{where}: the input shape must be a list of sizes, got {raw!r}")
+        raise ShapecalcError(f"{where}: the input shape must be a list of sizes, got {shown(raw)}")
     shape: list[Dim] = []
     for axis, size in enumerate(raw):
         if size is None:
@@ -58,7 +58,7 @@ def named_shape(raw: Any, number: int, consumers: set[str], where: str) -> Shape
         elif isinstance(size, int) and not isinstance(size, bool) and size >= 1:
             shape.append(size)
         else:
-            raise ShapecalcError(f"{where}: input sizes must be positive integers or null, got {raw!r}")
+            raise ShapecalcError(f"{where}: input sizes must be positive integers or null, got {shown(raw)}")
     return tuple(shape)
 
 
@@ -206,7 +206,7 @@ def _ref(item: Any, where: str) -> TensorRef:
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in item[1:3])
     ):
         return TensorRef(item[0], item[1], item[2])
-    raise ShapecalcError(f"{where}: expected a tensor reference [layer, node, index], got {item!r}")
+    raise ShapecalcError(f"{where}: expected a tensor reference [layer, node, index], got {shown(item)}")
 
 
 def _call(node: Any, where: str) -> Call:

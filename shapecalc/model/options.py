@@ -24,7 +24,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, PlainValidator, Valida
 
 from shapecalc.api import to_dim
 from shapecalc.dims import Dim, Expr
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import check_positive
 
 
@@ -43,7 +43,7 @@ def as_sizes(value: Any) -> tuple[Dim, ...]:
 def as_count(value: Any) -> int:
     """A positive integer literal (strides and repeats cannot be symbolic)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ShapecalcError(f"must be a positive integer, got {value!r}")
+        raise ShapecalcError(f"must be a positive integer, got {shown(value)}")
     return value
 
 
@@ -58,7 +58,7 @@ def as_axis(value: Any) -> tuple[int, ...]:
     items = value if isinstance(value, (list, tuple)) else (value,)
     for item in items:
         if isinstance(item, bool) or not isinstance(item, int):
-            raise ShapecalcError(f"must be an integer axis or a list of them, got {value!r}")
+            raise ShapecalcError(f"must be an integer axis or a list of them, got {shown(value)}")
     return tuple(items)
 
 
@@ -74,7 +74,7 @@ DataFormat = Literal["channels_last", "channels_first"]
 
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ShapecalcError(f"must be true or false, got {value!r}")
+        raise ShapecalcError(f"must be true or false, got {shown(value)}")
     return value
 
 
@@ -119,10 +119,10 @@ def options_error(error: ValidationError, class_name: str) -> ShapecalcError:
     elif isinstance(cause, ShapecalcError):
         message = cause.message
     elif kind == "literal_error":
-        message = f"must be {first['ctx']['expected']}, got {value!r}"
+        message = f"must be {first['ctx']['expected']}, got {shown(value)}"
     else:
         text = str(first["msg"])
-        message = f"{text[:1].lower()}{text[1:]}, got {value!r}"
+        message = f"{text[:1].lower()}{text[1:]}, got {shown(value)}"
     return ShapecalcError(message, option=field)
 
 

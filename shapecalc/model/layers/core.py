@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import PlainValidator
 
 from shapecalc.dims import Dim, floordiv
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import Shape
 from shapecalc.model.layers.base import (
     LayerCall,
@@ -138,7 +138,7 @@ def flatten(options: LooseOptions, call: LayerCall) -> LayerOutput:
 
 def _as_target(value: Any) -> tuple[Dim, ...]:
     if not isinstance(value, (list, tuple)) or not value:
-        raise ShapecalcError(f"must be a list of sizes (one may be -1), got {value!r}")
+        raise ShapecalcError(f"must be a list of sizes (one may be -1), got {shown(value)}")
     return tuple(-1 if item == -1 and not isinstance(item, bool) else as_size(item) for item in value)
 
 
