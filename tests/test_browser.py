@@ -139,6 +139,17 @@ def colours(rows: list[bytes], bpp: int) -> dict[bytes, int]:
     return counts
 
 
+def highlighted_in(dom: str) -> list[tuple[str, str]]:
+    """(tag, data-tensor) of every element the page's script marked with class ``hl``."""
+    found = []
+    for tag, attributes in re.findall(r"<(\w+)\s([^>]*)>", dom):
+        keys = re.search(r'data-tensor="([^"]*)"', attributes)
+        classes = re.search(r'class="([^"]*)"', attributes)
+        if keys and classes and "hl" in classes.group(1).split():
+            found.append((tag, keys.group(1)))
+    return found
+
+
 def test_the_png_decoder_reads_a_known_page(chromium, tmp_path):
     """A red page with a 200x100 blue box and a 10x10 green box, pixel for pixel."""
     page = tmp_path / "known.html"
@@ -192,7 +203,7 @@ def test_a_link_to_a_tensor_highlights_it_everywhere(chromium, tmp_path):
     page.write_text(render_html(result), encoding="utf-8")
     dom, console = browse(chromium, tmp_path, page, "--dump-dom", fragment="#kernel_i")
     assert console == []
-    highlighted = re.findall(r'<(\w+)[^>]*data-tensor="([^"]*)"[^>]*class="hl"', dom)
+    highlighted = highlighted_in(dom)
     assert ("text", "kernel_i kernel") in highlighted  # the picture's W_i line
     assert ("tr", "kernel kernel_i kernel_f kernel_c kernel_o") in highlighted  # the table's row
     assert ("span", "kernel_i kernel") in highlighted  # the equations' operand
@@ -250,8 +261,31 @@ FIT_CASES = [
 ]
 
 
+def _model(name: str):
+    from shapecalc.model.engine import propagate
+    from shapecalc.model.reader import read_model
+
+    return propagate(read_model(str(Path(__file__).parent / "data" / "keras" / f"{name}.keras")))
+
+
+def test_model_page_renders_and_logs_nothing(chromium, tmp_path):
+    from shapecalc.render.model_svg import render_model_html
+
+    page = tmp_path / "model.html"
+    page.write_text(render_model_html(_model("gru_bidirectional_seq2seq")), encoding="utf-8")
+    dom, console = browse(chromium, tmp_path, page, "--dump-dom", fragment="#encoder")
+    assert console == []
+    assert 'data-shapecalc="ready"' in dom
+    assert {("tr", "encoder"), ("g", "encoder")} <= set(highlighted_in(dom))
+
+
 def test_real_text_fits_its_boxes_and_never_overlaps(chromium, tmp_path):
+    from shapecalc.render.model_svg import render_model_svg
+
     pictures = "\n".join(render_svg(shapes(kind, **options)) for kind, options in FIT_CASES)
+    pictures += "\n".join(
+        render_model_svg(_model(name)) for name in ("video_next_frame", "gru_bidirectional_seq2seq")
+    )
     page = tmp_path / "fit.html"
     page.write_text(f'<!DOCTYPE html><meta charset="utf-8"><body>{pictures}<pre id="out"></pre>{FIT_SCRIPT}')
     dom, console = browse(chromium, tmp_path, page, "--dump-dom")

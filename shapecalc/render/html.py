@@ -85,7 +85,10 @@ def render_html(result: LayerResult) -> str:
     return page(title(result), sections)
 
 
-def page(heading: str, sections: Sequence[tuple[str, str]]) -> str:
+LAYER_HINT = "Hover a tensor to find it in the picture, the table and the equations"
+
+
+def page(heading: str, sections: Sequence[tuple[str, str]], hint: str = LAYER_HINT) -> str:
     """A complete HTML document: ``sections`` are (heading, trusted HTML) pairs."""
     parts = [
         "<!DOCTYPE html>",
@@ -100,8 +103,7 @@ def page(heading: str, sections: Sequence[tuple[str, str]]) -> str:
         "</head>",
         "<body>",
         f"<h1>{escape(heading)}</h1>",
-        '<p class="hint">Hover a tensor to find it in the picture, the table and the equations; '
-        'click to keep it highlighted. <span id="sc-hovered"></span></p>',
+        f'<p class="hint">{escape(hint)}; click to keep it highlighted. <span id="sc-hovered"></span></p>',
     ]
     for name, body in sections:
         tag = "figure" if body.lstrip().startswith("<svg") else "div"
@@ -128,11 +130,11 @@ def _table(result: LayerResult) -> str:
         ]
         rows.append(f'<tr data-tensor="{escape(keys)}">{"".join(cells)}</tr>')
     rows.append("</tbody></table>")
-    rows.append(_list(footer_lines(result)))
+    rows.append(text_list(footer_lines(result)))
     return "\n".join(rows)
 
 
-def _list(lines: Iterable[str]) -> str:
+def text_list(lines: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
 
 
@@ -152,7 +154,7 @@ def _equations(result: LayerResult) -> list[str]:
         equation = _marked_equation(step.equation, symbols)
         rows.append(f"<tr><td>{equation}</td><td>{chips}</td><td>{result_chip}</td></tr>")
     rows.append("</tbody></table>")
-    rows.append(_list(result.explanation.notes))
+    rows.append(text_list(result.explanation.notes))
     return ["\n".join(rows)]
 
 
