@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import require_oracle
 
 from shapecalc.dims import Expr, to_json
 from shapecalc.model import analyze
 from shapecalc.model.engine import propagate
 from shapecalc.model.reader import parse_model
 from shapecalc.model.result import ModelResult
-from tests.conftest import require_oracle
 
 DATA = Path(__file__).parent / "data" / "keras"
 NAMES = sorted(path.name.removesuffix(".expected.json") for path in DATA.glob("*.expected.json"))

@@ -15,6 +15,7 @@ A stack passes each layer's output to the next; ``inputs`` and
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
@@ -169,6 +170,7 @@ def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> lis
     return names
 
 
+@cache
 def snake_case(class_name: str) -> str:
     """Keras' default layer name for a class: ``MaxPooling2D`` -> ``max_pooling2d``.
 

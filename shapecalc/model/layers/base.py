@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,10 +81,12 @@ def require_min_rank(shape: Shape, rank: int, layout: str) -> None:
 
 
 def flat_size(shape: Shape, start: int = 0) -> Dim:
-    """The product of ``shape[start:]``."""
-    total: Dim = 1
-    for size in shape[start:]:
-        total = total * size
+    """The product of ``shape[start:]`` (plain ints multiplied first: symbolic products cost more)."""
+    sizes = shape[start:]
+    total: Dim = math.prod(size for size in sizes if isinstance(size, int))
+    for size in sizes:
+        if not isinstance(size, int):
+            total = size * total
     return total
 
 

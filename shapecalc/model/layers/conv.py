@@ -64,6 +64,8 @@ def _join(batch: Dim, spatial: tuple[Dim, ...], channels: Dim, data_format: str)
 
 def _per_axis(values: tuple[Any, ...], rank: int, option: str) -> tuple[Any, ...]:
     """One value for every axis: a single value is repeated, as Keras does."""
+    if len(values) == rank:
+        return values  # already checked positive by the option schema
     return normalize_tuple(values[0] if len(values) == 1 else values, rank, option)
 
 
@@ -105,7 +107,8 @@ def conv_rule(rank: int) -> Rule:
         per_filter = flat_size(kernel) * floordiv(channels, groups)
         params = per_filter * filters + (filters if options.use_bias else 0)
         output = _join(shape[0], out, filters, options.data_format)
-        return LayerOutput((output,), params, macs=flat_size(output) * per_filter, constraints=constraints)
+        macs = flat_size((*output, per_filter))
+        return LayerOutput((output,), params, macs=macs, constraints=constraints)
 
     return Rule(f"Conv{rank}D", apply, ConvOptions, aliases=(f"Convolution{rank}D",))
 

@@ -13,6 +13,7 @@ Keras' class names are the keys, matched without case or underscores
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache, lru_cache
 
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
@@ -54,6 +55,7 @@ def supported_classes() -> list[str]:
     return sorted(names, key=str.lower)
 
 
+@cache
 def find_rule(class_name: str, own_format: bool = False) -> Rule | None:
     if own_format:
         class_name = OWN_ALIASES.get(_key(class_name), class_name)
@@ -70,8 +72,15 @@ def run_layer(spec: LayerSpec, call: LayerCall) -> LayerOutput:
     if rule is None:
         raise UnknownLayerError(spec.class_name)
     options = validate(rule.options, spec.options, rule.class_name)
-    output = rule.apply(options, replace(call, inner=spec.inner))
-    return output if output.class_name else replace(output, class_name=rule.class_name)
+    if spec.inner is None:
+        return _apply(rule, options, call.inputs, call.initial_state)
+    return rule.apply(options, LayerCall(call.inputs, call.initial_state, spec.inner))
+
+
+@lru_cache(maxsize=8192)
+def _apply(rule: Rule, options: Options, inputs: tuple[Shape, ...], states: tuple[Shape, ...]) -> LayerOutput:
+    # Rules are pure: deep stacks repeat the same layer on the same shapes, so each pair runs once.
+    return rule.apply(options, LayerCall(inputs, states))
 
 
 def inner_rule(call: LayerCall) -> tuple[Rule, Options]:
@@ -94,11 +103,12 @@ def run_inner(call: LayerCall, shape: Shape) -> LayerOutput:
         raise ShapecalcError("needs the layer it wraps", option="layer")
     spec = call.inner if isinstance(call.inner, LayerSpec) else LayerSpec("Model", {}, call.inner)
     try:
-        return run_layer(spec, LayerCall((shape,)))
+        output = run_layer(spec, LayerCall((shape,)))
     except (UnknownLayerError, LocatedError):
         raise
     except ShapecalcError as error:
         raise _in_wrapped(error) from None
+    return output if output.class_name else replace(output, class_name=spec.class_name)
 
 
 def _in_wrapped(error: ShapecalcError) -> ShapecalcError:
