@@ -133,7 +133,9 @@ def build_config(kind: str, options: Mapping[str, Any]) -> LayerConfig:
 def _check_known(kind: str, framework: str, given: Mapping[str, Any], allowed: set[str]) -> None:
     for key in given:
         if key not in allowed:
-            raise ShapecalcError(f"is not an option of {kind} with framework {framework}", option=key)
+            other = "torch" if framework == "keras" else "keras"
+            hint = f" (it applies to framework {other})" if key in _TORCH_RECURRENT | _KERAS_RECURRENT else ""
+            raise ShapecalcError(f"is not an option of {kind} with framework {framework}{hint}", option=key)
 
 
 def _require(given: Mapping[str, Any], key: str) -> Any:

@@ -51,14 +51,14 @@ class DimType(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Dim:
         if not isinstance(value, str):
             return value  # type: ignore[no-any-return]
-        from shapecalc.dims import parse_dim  # the engine loads only when a size is given
+        from shapecalc.dims import never_positive, parse_dim  # the engine loads only when a size is given
 
         try:
             dim = parse_dim(value)
         except ShapecalcError as error:
             echoed = shown(value)
             self.fail(error.message if echoed in error.message else f"{echoed}: {error.message}", param, ctx)
-        if isinstance(dim, int) and dim < 1:
+        if never_positive(dim):
             self.fail(f"{shown(value)} is not a positive size", param, ctx)
         return dim
 
@@ -89,6 +89,57 @@ class AliasedGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            import difflib
+
+            known = [*self.commands, *self.aliases]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else "Layers and commands:"
+            listed = "" if close else " " + ", ".join(self.commands) + "."
+            ctx.fail(f"No such command {shown(name)}. {hint}{listed}")
+        return super().resolve_command(ctx, args)
+
+
+class LayerCommand(click.Command):
+    """A layer command that says how many values an option needs when it gets too few or too many.
+
+    Click would report ``--kernel 3 --input 1 2 3`` as "unexpected extra arguments (1 2 3)".
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            _check_value_counts(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+def _check_value_counts(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    flags = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    needs = {
+        name: param.nargs
+        for param in command.params
+        if isinstance(param, click.Option) and not param.is_flag and param.nargs >= 1
+        for name in param.opts
+    }
+    for position, token in enumerate(args):
+        if token == "--":
+            return
+        if token not in needs:
+            continue
+        values: list[str] = []
+        for value in args[position + 1 :]:
+            if value in flags or value.startswith("--"):
+                break
+            values.append(value)
+        if len(values) != needs[token]:
+            wanted = f"{needs[token]} value" + ("s" if needs[token] > 1 else "")
+            got = f"got {len(values)}" + (f" ({shown(' '.join(values))})" if values else "")
+            raise click.BadParameter(f"needs {wanted}, {got}", ctx=ctx, param_hint=f"'{token}'")
 
 
 def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
@@ -137,6 +188,8 @@ def _given_text(ctx: click.Context, option: str | None) -> str:
     value = ctx.params.get(name)
     if value is None or ctx.get_parameter_source(name) == ParameterSource.DEFAULT:
         return ""
+    if isinstance(value, bool):
+        return ""  # a flag has no value worth echoing
     text = " ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
     return text if len(text) <= SHOWN_LENGTH else shown(text)
 
@@ -218,7 +271,7 @@ def _recurrent_command(kind: str, summary: str, example: str) -> None:
 
     command.__doc__ = f"{summary}\n\n\b\nExample:\n  {example}"
     decorators = [
-        cli.command(kind),
+        cli.command(kind, cls=LayerCommand),
         click.option("--units", type=DIM, help="Hidden size (Keras units). Alias: --hidden-size."),
         click.option("--hidden-size", type=DIM, help="PyTorch spelling of --units."),
         click.option("--input-dim", type=DIM, help="Features per time step. Alias: --input-size."),
@@ -268,7 +321,7 @@ def _conv_command(kind: str, rank: int, example: str) -> None:
         f"\b\nExample:\n  {example}"
     )
     decorators = [
-        cli.command(kind),
+        cli.command(kind, cls=LayerCommand),
         click.option("--filters", type=DIM, help="Number of output channels."),
         click.option("--kernel", type=DIM, nargs=rank, help=f"Kernel size ({rank} values)."),
         click.option("--input", type=DIM, nargs=rank + 1, help=f"One frame: {axes} (data-format order)."),

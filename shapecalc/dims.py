@@ -467,6 +467,25 @@ def _substitute_factor(factor: _Factor, env: Mapping[str, Dim]) -> Dim:
     return substitute(factor.inner, env)
 
 
+def never_positive(value: Dim) -> bool:
+    """True when ``value`` is below 1 for every choice of sizes >= 1, so it cannot be a size.
+
+    Sound but not complete: an expression decreasing in every name peaks with every
+    name at 1; anything with a floor division or a rising term is given the benefit.
+
+    >>> never_positive(parse_dim("-W")), never_positive(parse_dim("1 - H*W")), never_positive(0)
+    (True, True, True)
+    >>> never_positive(parse_dim("W - 2")), never_positive(parse_dim("5 - W"))
+    (False, False)
+    """
+    if isinstance(value, int):
+        return value < 1
+    for monomial, coefficient in value.terms:
+        if monomial and (coefficient > 0 or not all(isinstance(f, _Name) for f in monomial)):
+            return False
+    return evaluate(value, dict.fromkeys(value.names(), 1)) < 1
+
+
 def is_symbolic(value: Dim) -> bool:
     return isinstance(value, Expr)
 
@@ -500,6 +519,12 @@ def to_json(value: Dim) -> int | str:
 _TOKEN_RE = re.compile(r"\s*(?:(?P<int>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))")
 
 
+#: A decimal or exponent number (``2.5``, ``1e3``): refused as "not a whole number".
+_DECIMAL_RE = re.compile(
+    r"\s*[-+]?(?=\.?[0-9])(?:[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\s*"
+)
+
+
 def parse_dim(text: str) -> Dim:
     """Parse an integer or an expression such as ``H - 2`` or ``(W + 1)//2``.
 
@@ -507,6 +532,8 @@ def parse_dim(text: str) -> Dim:
     """
     if not isinstance(text, str):
         raise ShapecalcError(f"expected text, got {shown(text)}")
+    if _DECIMAL_RE.fullmatch(text):
+        raise ShapecalcError(f"{shown(text)} is not a whole number")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ShapecalcError(
             f"expression is too long ({len(text)} characters, at most {MAX_EXPRESSION_LENGTH})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecalc.dims import MAX_INT, Dim, ceildiv, floordiv
+from shapecalc.dims import MAX_INT, Dim, ceildiv, floordiv, never_positive
 from shapecalc.errors import ShapecalcError, shown
 
 PADDINGS = ("valid", "same")
@@ -23,6 +23,8 @@ def check_positive(value: Dim, name: str) -> Dim:
     """Return ``value`` if it can be a size (a symbol, or an int >= 1); else raise."""
     if isinstance(value, bool) or not isinstance(value, int):
         if hasattr(value, "terms"):
+            if never_positive(value):
+                raise ShapecalcError(f"must be a positive size, got {shown(str(value))}", option=name)
             return value
         raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=name)
     if value < 1:

@@ -24,6 +24,7 @@ from shapecalc.dims import (
     evaluate,
     floordiv,
     format_shape,
+    never_positive,
     parse_dim,
     substitute,
     sym,
@@ -162,7 +163,9 @@ def test_missing_name_is_a_clear_error() -> None:
         ("2**3", "unexpected '*'"),
         ("W % 2", "unexpected '%'"),
         ("W.real", "unexpected '.'"),
-        ("1e3", "unexpected 'e3'"),
+        ("1e3", "'1e3' is not a whole number"),
+        ("2.5", "'2.5' is not a whole number"),
+        (" -0.5 ", "' -0.5 ' is not a whole number"),
         ("0x10", "unexpected 'x10'"),
         ("W; 1", "unexpected ';'"),
         ("W +", "unexpected end"),
@@ -195,6 +198,24 @@ def test_valid_names(name: str) -> None:
 def test_invalid_names(name: str) -> None:
     with pytest.raises(ShapecalcError, match="not a valid dimension name"):
         sym(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "never"),
+    [
+        ("-W", True),
+        ("0", True),
+        ("1 - W", True),
+        ("1 - H*W", True),
+        ("-W - H", True),
+        ("W", False),
+        ("W - 2", False),
+        ("5 - W", False),
+        ("-(W//2) + 1", False),  # a floor division is given the benefit of the doubt
+    ],
+)
+def test_never_positive(text: str, never: bool) -> None:
+    assert never_positive(parse_dim(text)) is never
 
 
 def test_division_by_a_symbol_is_refused() -> None:
@@ -374,3 +395,11 @@ def test_nested_floor_divisions_merge(name: str, a: int, b: int) -> None:
 def test_nested_floor_divisions_keep_their_value(built: Built, a: int, b: int, env: dict[str, int]) -> None:
     dim, plain = built
     assert evaluate(floordiv(floordiv(dim, a), b), env) == plain(env) // (a * b)
+
+
+@PROPERTY
+@given(expressions, environments)
+def test_never_positive_is_sound(built: Built, env: dict[str, int]) -> None:
+    dim, plain = built
+    if never_positive(dim):
+        assert plain(env) < 1
