@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shapecalc.dims import format_shape
-from shapecalc.render.drawing import TextLine, math_line, plain_line
+from shapecalc.render.drawing import TextLine, math_line, plain_line, shape_lines
 from shapecalc.render.grid_layout import Anchor, Cell, Route
 from shapecalc.result import LayerResult, Tensor
 
@@ -169,7 +169,7 @@ def cell_diagram(result: LayerResult) -> tuple[Grid, list[Route]]:
 def _shape_label(tensor: Tensor, tooltip: str = "", keyed: bool = True) -> Cell:
     shape = format_shape(tensor.shape)
     keys = (tensor.name,) if keyed else ()
-    return Cell("label", (plain_line(shape),), keys=keys, tooltip=tooltip or f"{tensor.name} {shape}")
+    return Cell("label", shape_lines(shape), keys=keys, tooltip=tooltip or f"{tensor.name} {shape}")
 
 
 def _io(symbol: str, tensor: Tensor, what: str) -> Cell:
@@ -294,7 +294,7 @@ def _buses(parts: CellParts, grid: Grid, routes: list[Route], last_gate: int) ->
     grid[(7, 0)] = Cell(
         "io", (math_line("x_{t}"),), keys=(x_key,), tooltip=f"one time step of the input: {x_shape}"
     )
-    grid[(7, 1)] = Cell("label", (plain_line(x_shape),), keys=(x_key,), tooltip=f"x_t {x_shape}")
+    grid[(7, 1)] = Cell("label", shape_lines(x_shape), keys=(x_key,), tooltip=f"x_t {x_shape}")
     h_key, x_keys = (hidden.name,), (x_key,)
     routes.append(Route(((6, 0), (6, 1), (6, last_gate, -DROP)), h_key, arrow=False))
     routes.append(Route(((7, 0), (7, 1), (7, last_gate, DROP)), x_keys, arrow=False))

@@ -94,6 +94,38 @@ def plain_line(text: str, **options: object) -> TextLine:
     return TextLine((Run(text),), **options)  # type: ignore[arg-type]
 
 
+#: Longest shape label line; longer shapes wrap after a comma, keeping labels compact.
+WRAP = 30
+
+
+def wrap_shape(text: str, limit: int = WRAP) -> list[str]:
+    """A printed shape broken after commas into lines of at most ``limit`` characters
+    (a single dimension longer than that keeps its own line).
+
+    >>> wrap_shape("(batch, (frame_height - 3)//2 + 1, (W - 4)//6 + 1, 8)")
+    ['(batch,', '(frame_height - 3)//2 + 1,', '(W - 4)//6 + 1, 8)']
+    >>> wrap_shape("(batch, 32)")
+    ['(batch, 32)']
+    """
+    parts = text.split(", ")
+    lines: list[str] = []
+    current = ""
+    for index, part in enumerate(parts):
+        piece = part + ("," if index < len(parts) - 1 else "")
+        if current and len(current) + 1 + len(piece) > limit:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    lines.append(current)
+    return lines
+
+
+def shape_lines(text: str, **options: object) -> tuple[TextLine, ...]:
+    """``text`` (a printed shape) as wrapped plain lines, each with ``options``."""
+    return tuple(plain_line(line, **options) for line in wrap_shape(text))
+
+
 @dataclass(frozen=True)
 class Rect:
     x: float

@@ -43,7 +43,7 @@ from shapecalc.render.drawing import (
     Rect,
     TextLine,
     item_size,
-    plain_line,
+    shape_lines,
 )
 
 NODE_GAP = 24.0
@@ -183,12 +183,10 @@ def _chain(slots: list[_Slot], source: int, target: int, edge: GraphEdge, number
     for rank in range(start + step, end, step):
         name = f"edge{number}-{rank}"
         if rank == start + step and edge.label:
-            line = plain_line(edge.label)
-            width, height = item_size("label", (line,), LABEL_SIZE)
+            lines = shape_lines(edge.label)
+            width, height = item_size("label", lines, LABEL_SIZE)
             tooltip = edge.tooltip or edge.label
-            item = Item(
-                name, "label", Rect(0, 0, width, height), (line,), edge.keys, tooltip, size=LABEL_SIZE
-            )
+            item = Item(name, "label", Rect(0, 0, width, height), lines, edge.keys, tooltip, size=LABEL_SIZE)
             slots.append(_Slot(name, width, height, rank, item))
         else:
             slots.append(_Slot(name, DUMMY_WIDTH, 0.0, rank))
