@@ -66,7 +66,8 @@ def clear_caches() -> None:
 
 def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> LocatedError:
     """``error`` prefixed with the file, the layer's index and name: ``m.yaml: layer 3 'lstm_2': ...``."""
-    message = f"{error.option} {error.message}" if error.option else error.message
+    repeated = error.option and error.message.startswith(f"{error.option} ")
+    message = f"{error.option} {error.message}" if error.option and not repeated else error.message
     return LocatedError(message, option=f"{graph.source}: layer {node.position} '{node.name}'")
 
 

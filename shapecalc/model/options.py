@@ -16,6 +16,7 @@ shapecalc.errors.ShapecalcError: units: must be a positive integer, got -3
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
@@ -103,19 +104,25 @@ def validate(schema: type[OptionsT], options: Mapping[str, Any], class_name: str
     try:
         return schema.model_validate(dict(options))
     except ValidationError as error:
-        raise options_error(error, class_name) from None
+        raise options_error(error, class_name, sorted(accepted_keys(schema))) from None
 
 
-def options_error(error: ValidationError, class_name: str) -> ShapecalcError:
-    """The first problem of a pydantic ``error`` as one line naming the field and the value."""
+def options_error(error: ValidationError, class_name: str, known: list[str] | None = None) -> ShapecalcError:
+    """The first problem of a pydantic ``error`` as one line naming the field and the value.
+
+    ``known`` lists the valid option names, to suggest one for a misspelt key.
+    """
     first = error.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
+    field = field_path(first["loc"]) or None
     kind, value = first["type"], first.get("input")
     cause = (first.get("ctx") or {}).get("error")
     if kind == "missing":
         message = "is required"
     elif kind == "extra_forbidden":
         message = f"is not an option of {class_name}"
+        close = difflib.get_close_matches(str(field), known or [], n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
     elif isinstance(cause, ShapecalcError):
         message = cause.message
     elif kind == "literal_error":
@@ -124,6 +131,18 @@ def options_error(error: ValidationError, class_name: str) -> ShapecalcError:
         text = str(first["msg"])
         message = f"{text[:1].lower()}{text[1:]}, got {shown(value)}"
     return ShapecalcError(message, option=field)
+
+
+def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("kernel", 1)`` -> ``kernel[1]``: names joined by dots, list positions in brackets.
+
+    >>> field_path(("layers", 2, "units"))
+    'layers[2].units'
+    """
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 @cache

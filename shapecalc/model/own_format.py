@@ -27,7 +27,7 @@ from shapecalc.geometry import check_positive
 from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
 from shapecalc.model.layers.base import LocatedError
 from shapecalc.model.layers.registry import find_rule
-from shapecalc.model.options import options_error
+from shapecalc.model.options import field_path, options_error
 
 #: Most layers a model file may hold (a guard against runaway files).
 MAX_LAYERS = 100_000
@@ -201,7 +201,7 @@ def _file_error(error: ValidationError, source: str) -> ShapecalcError:
     if len(location) >= 2 and location[0] == "layers" and isinstance(location[1], int):
         where = f"{source}: layer {location[1] + 1}"
         location = location[2:]
-    problem = options_error(error, "a model file")
-    field = ".".join(str(part) for part in location)
+    problem = options_error(error, "a model file", sorted(ModelFile.model_fields))
+    field = field_path(location)
     message = f"{field} {problem.message}" if field else problem.message
     return ShapecalcError(message, option=where)

@@ -149,7 +149,7 @@ def pool_rule(kind: str, rank: int) -> Rule:
         try:
             out, constraints = _lengths(spatial, window, strides, options.padding, (1,) * rank, rank)
         except ShapecalcError as error:
-            raise ShapecalcError(error.message.replace("kernel", "pool"), option="pool_size") from None
+            raise ShapecalcError(error.message.replace("kernel", "pool_size", 1)) from None
         return LayerOutput((_join(shape[0], out, channels, options.data_format),), constraints=constraints)
 
     short = {"Max": "MaxPool", "Average": "AvgPool"}[kind]

@@ -132,14 +132,16 @@ def _check_states(result: LayerResult, states: tuple[Shape, ...]) -> list[str]:
         )
     conditions = []
     for number, (got, want) in enumerate(zip(states, expected, strict=True), 1):
-        what = f"state {number} must be {describe(want)}, got {describe(got)}"
+        problem = ShapecalcError(
+            f"{number} must be {describe(want)}, got {describe(got)}", option="initial_state"
+        )
         if len(got) != len(want):
-            raise ShapecalcError(what, option="initial_state")
+            raise problem
         for have, need in zip(got, want, strict=True):
             try:
-                _, condition = same_size(have, need, what)
-            except ShapecalcError as error:
-                raise error.at("initial_state") from None
+                _, condition = same_size(have, need, "")
+            except ShapecalcError:
+                raise problem from None
             if condition:
                 conditions.append(condition)
     return conditions
