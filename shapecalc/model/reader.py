@@ -12,6 +12,7 @@ Keras config; anything else is a shapecalc model file. YAML is read with
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,10 @@ def _parse_toml(text: str, source: str) -> Any:
 def _parse_yaml(text: str, source: str) -> Any:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # libyaml's C composer recurses in C: some 30,000 levels of nesting ("[[[[...") crash
+    # the interpreter. Python's loader raises RecursionError instead, so deep files go there.
+    shallow = _nesting_bound(text) <= C_LOADER_MAX_DEPTH
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if shallow else yaml.SafeLoader
     try:
         return yaml.load(text, Loader=loader)
     except yaml.constructor.ConstructorError as error:
@@ -139,6 +143,31 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ShapecalcError(f"{source}: invalid YAML {_yaml_place(error)}{problem}") from None
     except RecursionError:
         raise ShapecalcError(f"{source}: YAML nested too deeply") from None
+
+
+#: Deepest nesting the fast C YAML loader is trusted with (far above any model file's).
+C_LOADER_MAX_DEPTH = 1000
+_COMPACT_BLOCKS = re.compile(r"^[ \t]*(?:[-?][ \t]+)+", re.MULTILINE)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep the YAML ``text`` nests: flow brackets, indentation, and
+    compact block entries (``- - - x``) on one line, each counted at its worst.
+
+    >>> _nesting_bound("layers: [{type: lstm, kernel: [3, 3]}]")
+    3
+    """
+    openers = text.count("[") + text.count("{")
+    flow = openers
+    if openers > C_LOADER_MAX_DEPTH:
+        from itertools import accumulate
+
+        brackets = text.encode().translate(None, _NOT_BRACKETS)
+        flow = max(accumulate(1 if c in b"[{" else -1 for c in brackets))
+    indent = max((len(line) - len(line.lstrip(" \t")) for line in text.splitlines()), default=0)
+    compact = max((match.group().count(" ") for match in _COMPACT_BLOCKS.finditer(text)), default=0)
+    return flow + indent + compact
 
 
 def _yaml_place(error: Any) -> str:
