@@ -92,6 +92,10 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
     params: Dim = 0
     for tensor in tensors:
         params = params + tensor.params
+    constraints: tuple[str, ...] = ()
+    if projected and not (isinstance(hidden, int) and isinstance(config.proj_size, int)):
+        # PyTorch refuses proj_size >= hidden_size; with a name in either, say when it holds.
+        constraints = (f"{hidden} >= {config.proj_size + 1}",)
     notes = []
     if gates:
         notes.append(
@@ -110,5 +114,6 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
         outputs=tuple(outputs),
         params=params,
         gate_order=gates,
+        constraints=constraints,
         notes=tuple(notes),
     )
