@@ -79,10 +79,21 @@ DIM = DimType()
 STRIDE = StrideType()
 
 
+class UserInterruptError(Exception):
+    """Ctrl-C inside a command; ``shapecalc.main`` ends the run with one line and exit 130."""
+
+
 class AliasedGroup(click.Group):
     """A group that also answers to aliases (``convlstm2d`` for ``convlstm``)."""
 
     aliases: ClassVar[dict[str, str]] = {"convlstm2d": "convlstm"}
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Click would turn it into Abort after printing a blank line on stderr.
+            raise UserInterruptError from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))

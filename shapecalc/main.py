@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run shapecalc with ``argv`` and return the exit code; never raises."""
     import click
 
-    from shapecalc.cli import cli
+    from shapecalc.cli import UserInterruptError, cli
     from shapecalc.errors import ShapecalcError, shown
 
     args = list(argv) if argv is not None else None
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(error.exit_code)
     except click.exceptions.Abort:
         return _fail("aborted", EXIT_ERROR)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, UserInterruptError):
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (``shapecalc ... | head``): not our failure.

@@ -1,0 +1,189 @@
+"""What every shapecalc run must satisfy, and the adversarial inputs the fuzz tests draw from.
+
+The contract (issue 6): any argv and any file end with exit 0, 1 or 2; a
+failure prints exactly one line, ``Error: ...``, on stderr; ``--format json``
+that succeeds prints valid JSON; nothing prints a traceback or hangs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import click
+from hypothesis import strategies as st
+
+from shapecalc.cli import DimType, StrideType, cli
+
+#: Longest acceptable error line (shapecalc.errors.shown keeps echoed values to about 60 characters).
+MAX_ERROR_LINE = 2000
+#: Tokens after which the output is help or a version, not a result.
+HELP_TOKENS = {"--help", "-h", "--version"}
+
+
+class Hang(BaseException):
+    """Raised by :func:`time_limit`; a BaseException so ``main`` cannot swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Fail the run with :class:`Hang` when it takes longer than ``seconds`` (main thread, POSIX)."""
+
+    def alarm(signum: int, frame: object) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def check_run(args: Sequence[str], code: int, out: str, err: str, output_expected: bool = True) -> None:
+    """Assert the contract for one finished run of ``shapecalc *args``."""
+    shown = f"shapecalc {' '.join(repr(a)[:80] for a in args)}\nexit {code}\nstderr: {err[:2000]!r}"
+    assert code in (0, 1, 2), shown
+    assert "Traceback" not in err and "Traceback" not in out, shown
+    assert "internal error" not in err, shown  # a bug: every bad input has its own message
+    if code != 0:
+        assert err.startswith("Error: ") and err.endswith("\n") and err.count("\n") == 1, shown
+        assert len(err.splitlines()) == 1, shown  # no other line breaks (\r, \x0b, \u2028, ...)
+        assert len(err) <= MAX_ERROR_LINE, shown  # echoed values are cut short, never a 3 MB line
+        return
+    if HELP_TOKENS & set(args):
+        return
+    if output_format(args) == "json":
+        json.loads(out)
+    elif output_expected:
+        assert out.strip(), shown
+
+
+def output_format(args: Sequence[str]) -> str | None:
+    """The ``--format`` value in effect (Click keeps the last one given)."""
+    found = None
+    for flag, value in itertools.pairwise(args):
+        if flag == "--format":
+            found = value
+    return found
+
+
+# --------------------------------------------------------------------------- values
+UNICODE_DIGITS = ["٣", "३", "๓", "²", "①", "１２", "٣٣", "߃", "𝟑", "3\u0663"]
+HUGE_NUMBERS = [
+    "9" * 5000,
+    "1" * 19,
+    "9" * 19,
+    str(2**63 - 1),
+    str(2**63),
+    str(2**62),
+    str(10**100),
+    "-" + "9" * 30,
+    "0",
+    "-1",
+    "0" * 30 + "1",
+    "4611686018427387904*W",
+    "3037000500*3037000500",
+]
+EMPTY = ["", " ", "\t", "\n", "\r\n", "\u2028", "\x0b"]
+FLOATS = ["1.5", "1e3", "2.", ".5", "nan", "inf", "-0.0", "1_000", "0x10", "1j"]
+DIVISION_BY_ZERO = ["W//0", "3//0", "(W + 1)//(2 - 2)", "W//(W - W)", "0//0", "W//-0"]
+HOSTILE = [
+    "__import__('os')",
+    "os.system('x')",
+    "lambda: 1",
+    "W**2",
+    "W/2",
+    "W % 2",
+    "[W]",
+    "{}",
+    "W;H",
+    "$(id)",
+]
+NAMES = ["W", "H", "D", "batch", "timestep", "x_1", "_", "T"]
+
+
+def nested(depth: int) -> str:
+    return "(" * depth + "W" + ")" * depth
+
+
+def expressions() -> st.SearchStrategy[str]:
+    """Random well-formed expressions over small ints and names (division by zero included)."""
+    leaves = st.integers(min_value=0, max_value=40).map(str) | st.sampled_from(NAMES)
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        binary = st.tuples(inner, st.sampled_from([" + ", " - ", "*", "//"]), inner).map("".join)
+        return binary | inner.map(lambda e: f"({e})") | inner.map(lambda e: f"-{e}")
+
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+def size_values() -> st.SearchStrategy[str]:
+    """Text for a size option: mostly plausible, often adversarial."""
+    good = st.integers(min_value=1, max_value=64).map(str) | st.sampled_from(NAMES)
+    return st.one_of(
+        good,
+        good,
+        expressions(),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+        st.sampled_from(UNICODE_DIGITS + HUGE_NUMBERS + EMPTY + FLOATS + DIVISION_BY_ZERO + HOSTILE),
+        st.floats().map(repr),
+        st.integers(min_value=55, max_value=75).map(nested),
+        st.integers(min_value=55, max_value=75).map(lambda k: "-" * k + "W"),
+        st.integers(min_value=60, max_value=70).map(lambda k: "a" * k),
+        st.just("W + " * 600 + "W"),
+        st.text(max_size=30),
+    )
+
+
+def free_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(max_size=20), st.sampled_from(EMPTY + HOSTILE + UNICODE_DIGITS + ["--", "-", "-x"])
+    )
+
+
+def option_args(option: click.Option) -> st.SearchStrategy[list[str]]:
+    """``[flag, value, ...]`` for one option, its values drawn by the option's type."""
+    flags = st.sampled_from([*option.opts, *option.secondary_opts])
+    if option.is_flag or option.count:
+        return flags.map(lambda flag: [flag])
+    if isinstance(option.type, click.Choice):
+        value = st.sampled_from(list(option.type.choices)) | free_text()
+    elif isinstance(option.type, (DimType, StrideType)):
+        value = size_values()
+    else:
+        value = free_text()
+    nargs = max(option.nargs, 1)
+    return st.tuples(flags, st.lists(value, min_size=nargs, max_size=nargs)).map(lambda t: [t[0], *t[1]])
+
+
+def file_commands() -> set[str]:
+    """Commands that take a file argument (``batch``, ``model``): fuzzed with files instead."""
+    return {
+        name
+        for name, command in cli.commands.items()
+        if any(isinstance(p, click.Argument) for p in command.params)
+    }
+
+
+def layer_argv() -> st.SearchStrategy[list[str]]:
+    """A layer command (or an alias) with a random subset of its options, mostly --format json."""
+    names = sorted(set(cli.commands) - file_commands())
+    return st.sampled_from([*names, "convlstm2d"]).flatmap(_command_argv)
+
+
+def _command_argv(name: str) -> st.SearchStrategy[list[str]]:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    options = [p for p in command.params if isinstance(p, click.Option) and not set(p.opts) & HELP_TOKENS]
+    chosen = st.lists(st.sampled_from(options).flatmap(option_args), max_size=len(options) + 2)
+    extra = st.lists(free_text(), max_size=1)
+    others = [["--format", f] for f in ("table", "markdown", "svg", "html")]
+    fmt = st.sampled_from([["--format", "json"]] * 4 + [*others, []])
+    return st.tuples(chosen, extra, fmt).map(
+        lambda t: [name, *(a for group in t[0] for a in group), *t[1], *t[2]]
+    )
