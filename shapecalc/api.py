@@ -122,19 +122,41 @@ def build_config(kind: str, options: Mapping[str, Any]) -> LayerConfig:
         _check_known(kind, framework, given, _KERAS_CONV)
         return _conv_config(target, given)
     if framework == "torch":
-        _check_known(kind, framework, given, _TORCH_RECURRENT)
+        _check_known(kind, framework, given, _TORCH_RECURRENT, _KERAS_RECURRENT)
         return _torch_config(target, given)
-    _check_known(kind, framework, given, _KERAS_RECURRENT)
+    _check_known(kind, framework, given, _KERAS_RECURRENT, _TORCH_RECURRENT)
     if "reset_after" in given and target != "gru":
         raise ShapecalcError("applies to gru only", option="reset_after")
     return _keras_config(target, given)
 
 
-def _check_known(kind: str, framework: str, given: Mapping[str, Any], allowed: set[str]) -> None:
+#: Why an option of one framework has no counterpart in the other.
+_WHY_NOT = {
+    "num_layers": "with Keras, stack one layer per level",
+    "proj_size": "Keras LSTM has no projection",
+    "batch_first": "Keras inputs are always batch first",
+    "return_sequences": "PyTorch always returns every step's output and the final states",
+    "return_state": "PyTorch always returns every step's output and the final states",
+    "merge_mode": "PyTorch always concatenates the two directions",
+    "reset_after": "nn.GRU always applies the reset gate after the recurrent product, like reset_after=True",
+}
+
+
+def _check_known(
+    kind: str,
+    framework: str,
+    given: Mapping[str, Any],
+    allowed: set[str],
+    elsewhere: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Refuse options outside ``allowed``; say so when the other framework has them (``elsewhere``)."""
     for key in given:
         if key not in allowed:
-            other = "torch" if framework == "keras" else "keras"
-            hint = f" (it applies to framework {other})" if key in _TORCH_RECURRENT | _KERAS_RECURRENT else ""
+            hint = ""
+            if key in elsewhere:
+                other = "torch" if framework == "keras" else "keras"
+                why = f"; {_WHY_NOT[key]}" if key in _WHY_NOT else ""
+                hint = f" (it applies to framework {other}{why})"
             raise ShapecalcError(f"is not an option of {kind} with framework {framework}{hint}", option=key)
 
 
@@ -155,6 +177,11 @@ def _sequence_options(given: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = _flag(given[key], key)
     if "merge_mode" in given:
         out["merge_mode"] = _text(given["merge_mode"], "merge_mode")
+        if not out.get("bidirectional"):
+            raise ShapecalcError(
+                "applies only with bidirectional (it says how Bidirectional merges the two directions)",
+                option="merge_mode",
+            )
     return out
 
 
