@@ -169,7 +169,8 @@ def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     from shapecalc.rules import derive
 
     try:
-        result = derive(build_config(kind, given), dtype=dtype, explain=explain)
+        # The HTML page always holds the equations (issue 7).
+        result = derive(build_config(kind, given), dtype=dtype, explain=explain or fmt == "html")
     except ShapecalcError as error:
         flag = option_flag(error.option) if error.option else None
         if error.message == REQUIRED and flag:
