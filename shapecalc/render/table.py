@@ -25,6 +25,10 @@ ROLE_STYLES = {
 }
 
 
+#: Narrowest the "meaning" column may get before the shapes wrap instead.
+MEANING_MIN_WIDTH = 16
+
+
 def render_table(result: LayerResult, *, color: bool = False, width: int | None = None) -> str:
     buffer = io.StringIO()
     console = Console(
@@ -35,25 +39,41 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
         color_system="standard" if color else None,
         highlight=False,
     )
-    table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
-    for column in COLUMNS:
-        wraps = column == "meaning"
-        table.add_column(
-            column,
-            justify="right" if column == "params" else "left",
-            no_wrap=not wraps,
-            overflow="fold",
-            ratio=1 if wraps else None,
-        )
-    roles = {t.name: t.role for t in result.tensors}
-    for row in summary_rows(result):
-        table.add_row(*row, style=ROLE_STYLES.get(roles[row.name], ""))
-    console.print(table)
+    console.print(_table(result, wrap_shapes=not _shapes_fit(result, console.width)))
     for line in footer_lines(result):
         console.print(line, overflow="fold")
     if result.explanation is not None:
         _print_steps(console, result)
     return buffer.getvalue()
+
+
+def _shapes_fit(result: LayerResult, width: int) -> bool:
+    """Whether every column but "meaning" fits unwrapped, leaving the meanings room to wrap."""
+    rows = [COLUMNS, *summary_rows(result)]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS) - 1)]
+    # SIMPLE_HEAD: one space of padding each side of a cell, plus an edge space between columns.
+    chrome = 2 * len(COLUMNS) + len(COLUMNS) + 1
+    return sum(widths) + chrome + MEANING_MIN_WIDTH <= width
+
+
+def _table(result: LayerResult, *, wrap_shapes: bool) -> Table:
+    """The tensor table; shapes stay on one line unless they cannot fit beside the meanings."""
+    table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
+    for column in COLUMNS:
+        wraps = column == "meaning" or (wrap_shapes and column in ("shape", "per gate"))
+        table.add_column(
+            column,
+            justify="right" if column == "params" else "left",
+            no_wrap=not wraps,
+            overflow="fold",
+            ratio=1 if column == "meaning" else None,
+            # Wide symbolic shapes must not squeeze the meanings into a column of letters.
+            min_width=MEANING_MIN_WIDTH if column == "meaning" else None,
+        )
+    roles = {t.name: t.role for t in result.tensors}
+    for row in summary_rows(result):
+        table.add_row(*row, style=ROLE_STYLES.get(roles[row.name], ""))
+    return table
 
 
 def _print_steps(console: Console, result: LayerResult) -> None:
