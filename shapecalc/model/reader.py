@@ -81,6 +81,7 @@ def parse_document(data: bytes, source: str) -> Any:
 def _keras_archive(data: bytes, source: str) -> str:
     import io
     import zipfile
+    import zlib
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -94,7 +95,7 @@ def _keras_archive(data: bytes, source: str) -> str:
                 raise ShapecalcError(f"{source}: config.json is larger than {MAX_BYTES // 2**20} MB")
             with archive.open(info) as handle:
                 raw = handle.read(MAX_BYTES + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
         raise ShapecalcError(f"{source}: not a readable .keras archive ({error})") from None
     try:
         return raw.decode("utf-8")
