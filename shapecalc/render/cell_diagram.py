@@ -196,9 +196,9 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     grid[(0, 0)] = _io("c_{t-1}", cell_state, "previous cell state")
     grid[(0, 1)] = _shape_label(cell_state)
     grid[(0, 2)] = _op("×", "f_t ⊙ c_{t-1}")
-    grid[(0, 3)] = _shape_label(forget.tensor, "f_t ⊙ c_{t-1}", keyed=False)
+    grid[(0, 4)] = _shape_label(forget.tensor, "f_t ⊙ c_{t-1}", keyed=False)
     grid[(0, 5)] = _op("+", "c_t = f_t ⊙ c_{t-1} + i_t ⊙ candidate")
-    grid[(0, 7)] = _shape_label(cell_state)
+    grid[(0, 6)] = _shape_label(cell_state)
     grid[(0, 8)] = Cell("junction", keys=c_key)
     grid[(1, 5)] = _shape_label(inp.tensor, "i_t ⊙ candidate", keyed=False)
     grid[(1, 8)] = _shape_label(cell_state)
@@ -213,12 +213,12 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
         grid[(3, col)] = _shape_label(gate.tensor)
     routes += [
         Route(((0, 0), (0, 1), (0, 2)), c_key),
-        Route(((0, 2), (0, 3), (0, 5)), tooltip="f_t ⊙ c_{t-1}"),
+        Route(((0, 2), (0, 4), (0, 5)), tooltip="f_t ⊙ c_{t-1}"),
         Route(((4, 2), (3, 2), (0, 2)), (forget.tensor.name,)),
         Route(((4, 4), (3, 4), (2, 4), (2, 5)), (inp.tensor.name,)),
         Route(((4, 6), (3, 6), (2, 6), (2, 5)), (cand.tensor.name,)),
         Route(((2, 5), (1, 5), (0, 5)), tooltip="i_t ⊙ candidate"),
-        Route(((0, 5), (0, 7), (0, 8), (0, end)), c_key),
+        Route(((0, 5), (0, 6), (0, 8), (0, end)), c_key),
         Route(((0, 8), (1, 8), (2, 8)), c_key),
         Route(((2, 8), (2, 9), (2, 10)), tooltip="tanh(c_t)"),
         Route(((4, 10), (3, 10), (2, 10)), (out.tensor.name,)),
