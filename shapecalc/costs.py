@@ -33,6 +33,7 @@ from shapecalc.configs import ConvRecurrentConfig, LayerConfig, TorchRecurrentCo
 from shapecalc.dims import Dim, to_json
 from shapecalc.errors import ShapecalcError
 from shapecalc.result import LayerResult, Tensor
+from shapecalc.rules.common import product
 
 #: Bytes per element of each supported dtype.
 ITEMSIZES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
@@ -99,12 +100,12 @@ def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32"
             kernel_elements = kernel_elements + tensor.params
     cells = _cells(config)
     one_cell = _one_cell(result)
-    units = elements(_unit_tensor(one_cell).shape)
+    units = product(_unit_tensor(one_cell).shape)
     macs = kernel_elements * uses
     flops = 2 * macs + bias_elements * uses + ELEMENTWISE_OPS[config.cell] * units * steps * cells
     step_elements: Dim = 0
     for tensor in one_cell:
-        step_elements = step_elements + elements(tensor.shape)
+        step_elements = step_elements + product(tensor.shape)
     step_bytes = step_elements * cells * size
     return Costs(
         dtype=dtype,
@@ -114,18 +115,6 @@ def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32"
         step_bytes=step_bytes,
         sequence_bytes=step_bytes * steps,
     )
-
-
-def elements(shape: tuple[Dim, ...]) -> Dim:
-    """How many elements a tensor of ``shape`` holds.
-
-    >>> elements((2, 3, 4))
-    24
-    """
-    total: Dim = 1
-    for size in shape:
-        total = total * size
-    return total
 
 
 def _is_bias(tensor: Tensor) -> bool:
@@ -163,4 +152,4 @@ def _positions(result: LayerResult, config: LayerConfig) -> Dim:
         return 1
     state = _unit_tensor(_one_cell(result)).shape
     grid = state[1:-1] if config.data_format == "channels_last" else state[2:]
-    return elements(grid)
+    return product(grid)

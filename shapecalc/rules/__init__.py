@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
-from shapecalc.costs import layer_costs
 from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.result import LayerResult
@@ -35,6 +34,8 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
     if rule is None:
         raise ShapecalcError(f"no shape rule for {type(config).__name__}")
     result = _bounded(rule(config))
+    from shapecalc.costs import layer_costs  # costs reads rules.common: import it once rules exist
+
     result = replace(result, costs=layer_costs(result, config, dtype))
     if explain:
         from shapecalc.explain import explain_layer
