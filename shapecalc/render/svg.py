@@ -75,6 +75,14 @@ def legend_lines(result: LayerResult) -> list[TextLine]:
     if result.gate_order:
         lines.append(plain_line(f"gate order {', '.join(result.gate_order)}"))
     lines += [plain_line(f"valid when {condition}") for condition in result.constraints]
+    if "ConvLSTM" in result.layer:
+        config = result.config
+        strides = ", ".join(str(v) for v in config["strides"])
+        lines.append(
+            plain_line(
+                f"x * W: padding {config['padding']}, strides ({strides}); h * U: padding same, stride 1"
+            )
+        )
     lines += [plain_line(text) for text in _drawn_part(result)]
     lines.append(plain_line(_symbols(result)))
     return lines
