@@ -179,7 +179,10 @@ class TorchRecurrentConfig:
             )
         if self.proj_size != 0:
             if self.cell != "lstm":
-                raise ShapecalcError("only LSTM supports a projection", option="proj_size")
+                module = "nn.GRU" if self.cell == "gru" else "nn.RNN"
+                raise ShapecalcError(
+                    f"only LSTM supports a projection ({module} has no proj_size)", option="proj_size"
+                )
             check_positive(self.proj_size, "proj_size")
             size, hidden = self.proj_size, self.hidden_size
             if isinstance(size, int) and isinstance(hidden, int) and size >= hidden:

@@ -84,13 +84,13 @@ def convlstm_layer(case: Case) -> Any:
     layer = getattr(keras.layers, f"ConvLSTM{rank}D")(
         dim_value(options["filters"], env),
         tuple(dim_value(k, env) for k in options["kernel"]),
-        strides=tuple(options["strides"]),
-        padding=options["padding"],
-        data_format=options["data_format"],
-        dilation_rate=tuple(options["dilation"]),
-        return_sequences=options["return_sequences"],
-        return_state=options["return_state"],
-        use_bias=options["use_bias"],
+        strides=tuple(options.get("strides", (1,) * rank)),
+        padding=options.get("padding", "valid"),
+        data_format=options.get("data_format", "channels_last"),
+        dilation_rate=tuple(options.get("dilation", (1,) * rank)),
+        return_sequences=options.get("return_sequences", False),
+        return_state=options.get("return_state", False),
+        use_bias=options.get("use_bias", True),
     )
     return wrap(layer, options.get("bidirectional", False), options.get("merge_mode", "concat"))
 

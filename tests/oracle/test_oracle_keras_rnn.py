@@ -64,9 +64,9 @@ def keras_rnn_layer(case: Case) -> Any:
     extra = {"reset_after": options["reset_after"]} if "reset_after" in options else {}
     layer = getattr(keras.layers, CLASSES[case.kind])(
         dim_value(options["units"], env),
-        return_sequences=options["return_sequences"],
-        return_state=options["return_state"],
-        use_bias=options["use_bias"],
+        return_sequences=options.get("return_sequences", False),
+        return_state=options.get("return_state", False),
+        use_bias=options.get("use_bias", True),
         **extra,
     )
     return wrap(layer, options.get("bidirectional", False), options.get("merge_mode", "concat"))

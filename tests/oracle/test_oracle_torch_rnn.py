@@ -68,14 +68,15 @@ def torch_build(case: Case) -> Callable[[], Built]:
         import torch
 
         options, env = case.options, case.runs[0]
+        batch_first = options.get("batch_first", False)
         extra = {"proj_size": dim_value(options["proj_size"], env)} if "proj_size" in options else {}
         module = getattr(torch.nn, MODULES[case.kind])(
             dim_value(options["input_size"], env),
             dim_value(options["hidden_size"], env),
-            num_layers=options["num_layers"],
-            bias=options["use_bias"],
-            batch_first=options["batch_first"],
-            bidirectional=options["bidirectional"],
+            num_layers=options.get("num_layers", 1),
+            bias=options.get("use_bias", True),
+            batch_first=batch_first,
+            bidirectional=options.get("bidirectional", False),
             **extra,
         )
         parameters = dict(module.named_parameters())
@@ -84,7 +85,7 @@ def torch_build(case: Case) -> Callable[[], Built]:
             batch = dim_value(options.get("batch", "batch"), run)
             steps = dim_value(options.get("timesteps", "timestep"), run)
             features = dim_value(options["input_size"], run)
-            sequence = (batch, steps) if options["batch_first"] else (steps, batch)
+            sequence = (batch, steps) if batch_first else (steps, batch)
             inputs = torch.randn(*sequence, features)
             with torch.no_grad():
                 output, final = module(inputs)
