@@ -21,6 +21,8 @@ from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
 from shapecalc.model.command import model_command
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from shapecalc.dims import Dim
 
 FORMATS = ("table", "json", "markdown", "svg", "html")
@@ -100,6 +102,15 @@ class AliasedGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Commands as usual; an alias only once the prefix leaves nothing else (``convlstm2``)."""
+        items = super().shell_complete(ctx, incomplete)
+        if not items and incomplete:
+            from click.shell_completion import CompletionItem
+
+            items = [CompletionItem(alias) for alias in self.aliases if alias.startswith(incomplete)]
+        return items
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
