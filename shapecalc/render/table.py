@@ -38,6 +38,8 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
         no_color=not color,
         color_system="standard" if color else None,
         highlight=False,
+        markup=False,  # shapes and names are text, never rich markup or :emoji: codes
+        emoji=False,
     )
     console.print(_table(result, wrap_shapes=not _shapes_fit(result, console.width)))
     for line in footer_lines(result):
