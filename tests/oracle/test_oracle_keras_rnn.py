@@ -42,7 +42,7 @@ def keras_rnn_case(seed: int) -> Case:
     env: dict[str, int] = {}
     options: dict[str, Any] = {
         # 0 units is drawn now and then: Keras refuses it.
-        "units": size(rng, 0 if rng.random() < 0.03 else 1, 5, "U", 0.3, env),
+        "units": size(rng, 0 if rng.random() < 0.05 else 1, 5, "U", 0.3, env),
         "input_dim": size(rng, 1, 4, "D", 0.3, env),
         "return_sequences": rng.random() < 0.5,
         "return_state": rng.random() < 0.5,
