@@ -26,7 +26,7 @@ ROLE_STYLES = {
 
 
 #: Narrowest the "meaning" column may get before the shapes wrap instead.
-MEANING_MIN_WIDTH = 16
+MEANING_MIN_WIDTH = 12
 
 
 def render_table(result: LayerResult, *, color: bool = False, width: int | None = None) -> str:
