@@ -337,10 +337,26 @@ def largest_number(value: Dim) -> int:
 
 
 def _add(left: Dim, right: Dim, sign: int) -> Dim:
+    if isinstance(left, Expr) and isinstance(right, int):
+        return _shift(left, sign * right)
     total = _as_terms(left)
     for monomial, coefficient in _as_terms(right).items():
         total[monomial] = total.get(monomial, 0) + sign * coefficient
     return _fold(total)
+
+
+def _shift(value: Expr, constant: int) -> Dim:
+    """``value + constant`` without a re-sort: the constant term always comes last."""
+    if constant == 0:
+        return value
+    terms = value.terms
+    if not terms[-1][0]:
+        constant += terms[-1][1]
+        terms = terms[:-1]
+    if constant:
+        terms = (*terms, ((), constant))
+    _check_coefficients(terms[-1:])
+    return Expr._sorted(terms)
 
 
 def _scale(value: Dim, factor: int) -> Dim:
