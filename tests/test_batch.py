@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -291,7 +292,12 @@ lines_strategy = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.fuzz
+@settings(
+    max_examples=int(os.environ.get("SHAPECALC_FUZZ_EXAMPLES", "400")) // 3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(lines=lines_strategy)
 def test_any_lines_get_one_answer_each(
     run_cli, tmp_path_factory: pytest.TempPathFactory, lines: list
