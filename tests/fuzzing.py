@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -42,6 +44,25 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def batch_process() -> subprocess.Popen[bytes]:
+    """A real ``shapecalc batch`` reading stdin, to converse with through pipes (see :func:`ask`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "shapecalc", "batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def ask(process: subprocess.Popen[bytes], line: str) -> dict[str, object]:
+    """Send one config line to a :func:`batch_process` and read its answer."""
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(line.encode() + b"\n")
+    process.stdin.flush()
+    answer: dict[str, object] = json.loads(process.stdout.readline())
+    return answer
 
 
 def check_run(args: Sequence[str], code: int, out: str, err: str, output_expected: bool = True) -> None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from fuzzing import check_run
+from fuzzing import ask, batch_process, check_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shapecalc import api
 from shapecalc.batch import MAX_LINE_BYTES, read_lines, run_batch
 from shapecalc.dims import MAX_INT
 
@@ -59,6 +60,9 @@ SAME_AS_COMMAND = [
         ["rnn", "--units", "8", "--input-dim", "3", "--batch", "4", "--timesteps", "T", "--return-sequences"],
     ),
 ]
+
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def batch_file(tmp_path: Path, lines: list[str | bytes]) -> str:
@@ -210,16 +214,13 @@ def test_read_lines_never_holds_more_than_one_bounded_line() -> None:
 
 
 def configs(count: int) -> list[str]:
-    """A mix of every layer kind, numeric and symbolic, both frameworks."""
-    kinds = [
-        {"layer": "lstm", "units": 32, "input_dim": 20},
-        {"layer": "gru", "units": "U", "input_dim": 12, "bidirectional": True},
-        {"layer": "rnn", "units": 16, "input_dim": "D", "return_sequences": True},
-        {"layer": "convlstm", "filters": 8, "kernel": [3, 3], "input": ["W", "H", 3], "strides": [2, 2]},
-        {"layer": "convlstm1d", "filters": 4, "kernel": 5, "input": [100, 2], "padding": "same"},
-        {"layer": "lstm", "framework": "torch", "hidden_size": 64, "input_size": 32, "num_layers": 2},
-    ]
-    return [json.dumps({**kinds[i % len(kinds)], "batch": 1 + i % 9}) for i in range(count)]
+    """The benchmark's mix (every layer kind, numeric and symbolic, both frameworks), as lines."""
+    spec = importlib.util.spec_from_file_location("bench_batch", BENCHMARKS / "bench_batch.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    lines: list[str] = bench.configs(count).decode().splitlines()
+    return lines
 
 
 def test_a_thousand_configs_take_well_under_a_second_of_engine_time() -> None:
@@ -234,17 +235,10 @@ def test_a_thousand_configs_take_well_under_a_second_of_engine_time() -> None:
 
 def test_a_real_process_answers_each_line_as_it_comes() -> None:
     """Through a pipe, one line at a time: a script can keep the process open and converse."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shapecalc", "batch"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    process = batch_process()
     for line in configs(3):
-        process.stdin.write(line.encode() + b"\n")
-        process.stdin.flush()
-        assert json.loads(process.stdout.readline())["schema_version"] == 1
+        assert ask(process, line)["schema_version"] == 1
+    assert process.stdin is not None and process.stderr is not None
     process.stdin.close()
     assert process.wait(timeout=60) == 0
     assert process.stderr.read() == b""
@@ -255,26 +249,8 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=10,
 )
-option_names = st.sampled_from(
-    [
-        "units",
-        "input_dim",
-        "hidden_size",
-        "input_size",
-        "filters",
-        "kernel",
-        "input",
-        "strides",
-        "padding",
-        "dilation",
-        "data_format",
-        "timesteps",
-        "batch",
-        "return_sequences",
-        "bidirectional",
-        "framework",
-    ]
-)
+#: Every option name some layer takes (the API's own tables), so random lines hit real options.
+option_names = st.sampled_from(sorted(api._KERAS_RECURRENT | api._TORCH_RECURRENT | api._KERAS_CONV))
 layer_lines = st.fixed_dictionaries(
     {"layer": st.sampled_from(["lstm", "gru", "rnn", "convlstm1d", "convlstm", "convlstm3d"])},
     optional={"units": st.integers(-3, 40) | st.just("U")},

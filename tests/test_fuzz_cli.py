@@ -8,7 +8,6 @@ number of random runs for a longer local hunt.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -23,6 +22,8 @@ from fuzzing import (
     HOSTILE,
     HUGE_NUMBERS,
     UNICODE_DIGITS,
+    ask,
+    batch_process,
     check_run,
     layer_argv,
     nested,
@@ -200,16 +201,9 @@ def test_a_closed_pipe_is_not_an_error() -> None:
 
 def test_ctrl_c_exits_130_with_one_line() -> None:
     """Interrupted while waiting for input: ``Error: interrupted``, exit 130, no traceback."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shapecalc", "batch"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    process.stdin.write(b'{"layer": "rnn", "units": 2, "input_dim": 3}\n')
-    process.stdin.flush()
-    assert json.loads(process.stdout.readline())["layer"] == "SimpleRNN"  # running, and waiting for more
+    process = batch_process()
+    answer = ask(process, '{"layer": "rnn", "units": 2, "input_dim": 3}')
+    assert answer["layer"] == "SimpleRNN"  # it runs, and waits for more
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 130
-    assert process.stderr.read().decode() == "Error: interrupted\n"
+    assert process.stderr is not None and process.stderr.read().decode() == "Error: interrupted\n"
