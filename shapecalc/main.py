@@ -26,6 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from shapecalc.cli import UserInterruptError, cli
     from shapecalc.errors import ShapecalcError, shown
 
+    _tolerate_narrow_encodings()
     args = list(argv) if argv is not None else None
     if args and any("\x00" in arg for arg in args):
         # No real command line can hold a NUL byte (execve cannot pass one); Python callers can.
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(error.format_message(), error.exit_code)
     except click.exceptions.Exit as error:
         return int(error.exit_code)
+    except SystemExit as error:  # Click ends a shell-completion request with sys.exit()
+        return error.code if isinstance(error.code, int) else EXIT_ERROR
     except click.exceptions.Abort:
         return _fail("aborted", EXIT_ERROR)
     except (KeyboardInterrupt, UserInterruptError):
@@ -68,6 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"internal error: {type(error).__name__}: {error} (set SHAPECALC_DEBUG=1 for details)", EXIT_ERROR
         )
     return EXIT_OK
+
+
+def _tolerate_narrow_encodings() -> None:
+    """Let a stdout that cannot hold every character (``PYTHONIOENCODING=latin-1``) show
+    ``\u2500`` for what it cannot hold, rather than end the run with an encoding error."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if not encoding.startswith("utf") and reconfigure is not None:
+        reconfigure(errors="backslashreplace")
 
 
 def _silence_stdout() -> None:

@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from shapecalc.dims import MAX_EXPRESSION_LENGTH, MAX_INT, MAX_NESTING
 
 pytestmark = pytest.mark.fuzz
+Done = subprocess.CompletedProcess[str]
 
 EXAMPLES = int(os.environ.get("SHAPECALC_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
@@ -143,16 +144,19 @@ def test_a_bad_columns_variable_is_ignored(
 
 
 # --------------------------------------------------------------------------- real processes
-def shapecalc_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "100"}
+def shapecalc_process(
+    *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100", **(env_extra or {})}
     env.pop("SHAPECALC_DEBUG", None)
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+    # Click treats an ASCII stdout as misconfigured and writes UTF-8 anyway.
+    encoding = env.get("PYTHONIOENCODING", "utf-8").replace("ascii", "utf-8")
+    return subprocess.run(
         [sys.executable, "-m", "shapecalc", *args],
         capture_output=True,
-        text=True,
+        encoding=encoding,
         env=env,
         timeout=60,
-        **kwargs,
     )
 
 
@@ -181,6 +185,27 @@ def test_real_processes_keep_the_contract(args: list[str]) -> None:
 def test_random_real_processes_keep_the_contract(args: list[str]) -> None:
     done = shapecalc_process(*args)
     check_run(args, done.returncode, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "ascii"])
+def test_a_narrow_output_encoding_is_not_an_error(encoding: str) -> None:
+    """Characters the encoding lacks (σ, ⊙, box lines) come out escaped; JSON stays valid."""
+    for fmt in ("table", "json", "markdown"):
+        args = ["lstm", "--units", "3", "--input-dim", "2", "--explain", "--format", fmt]
+        done = shapecalc_process(*args, env_extra={"PYTHONIOENCODING": encoding})
+        check_run(args, done.returncode, done.stdout, done.stderr)
+        assert done.returncode == 0 and "sigmoid" in done.stdout
+
+
+def test_a_completion_request_in_process_returns_its_exit_code(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("_SHAPECALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "shapecalc lstm --u")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    code, out, err = run_in_process(capsys, [])
+    assert (code, err) == (0, "")
+    assert "plain,--units" in out.splitlines()
 
 
 def test_a_closed_pipe_is_not_an_error() -> None:
