@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 
 import click
 from hypothesis import strategies as st
@@ -132,6 +133,7 @@ def nested(depth: int) -> str:
     return "(" * depth + "W" + ")" * depth
 
 
+@cache
 def expressions() -> st.SearchStrategy[str]:
     """Random well-formed expressions over small ints and names (division by zero included)."""
     leaves = st.integers(min_value=0, max_value=40).map(str) | st.sampled_from(NAMES)
@@ -143,6 +145,7 @@ def expressions() -> st.SearchStrategy[str]:
     return st.recursive(leaves, extend, max_leaves=12)
 
 
+@cache
 def size_values() -> st.SearchStrategy[str]:
     """Text for a size option: mostly plausible, often adversarial."""
     good = st.integers(min_value=1, max_value=64).map(str) | st.sampled_from(NAMES)
@@ -161,6 +164,7 @@ def size_values() -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def free_text() -> st.SearchStrategy[str]:
     return st.one_of(
         st.text(max_size=20), st.sampled_from(EMPTY + HOSTILE + UNICODE_DIGITS + ["--", "-", "-x"])
