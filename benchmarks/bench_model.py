@@ -21,6 +21,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from shapecalc.dims import format_shape
 from shapecalc.model.engine import clear_caches, propagate
 from shapecalc.model.reader import load_document, parse_document
 
@@ -80,7 +81,7 @@ def main() -> None:
         parse_time, document = best(partial(parse_document, data, source), args.repeat)
         load_time, graph = best(partial(load_document, document, source), args.repeat)
         run_time, result = best(partial(cold_propagate, graph), args.repeat)
-        output = str(result.outputs[0])
+        output = format_shape(result.outputs[0])
         print(
             f"{name:8} {len(graph.layers) - 1:6} layers: parse {parse_time * 1000:6.1f} ms, "
             f"load {load_time * 1000:6.1f} ms, propagate {run_time * 1000:6.1f} ms, "

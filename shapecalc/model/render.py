@@ -88,7 +88,9 @@ def footer_lines(result: ModelResult) -> list[str]:
     unknown = result.unknown
     if unknown:
         names = ", ".join(f"{row.name} ({row.status})" for row in unknown)
-        lines.append(f"shapes unknown from: {names}; totals and MACs leave these layers out")
+        lines.append(
+            f"shapes unknown from: {names}; the totals leave these layers out and MACs are not counted"
+        )
     return lines
 
 
@@ -145,9 +147,10 @@ def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
         highlight=False,
     )
     table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left")
+    rows = model_rows(result)
     for head in columns(result):
         table.add_column(head, justify="right" if head == "params" else "left", overflow="fold")
-    for row, model_row in zip(result.rows, model_rows(result), strict=True):
+    for row, model_row in zip(result.rows, rows, strict=True):
         cells = model_row if not result.sequential else model_row[:4]
         table.add_row(*cells, style="" if row.status == OK else "red")
     console.print(table)
