@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -101,17 +103,13 @@ def _condition_holds(condition: str, env: dict[str, int]) -> bool:
 
 
 def _ten_thousand_layers() -> dict:
-    layers = [
-        {
-            "type": "conv1d",
-            "filters": 4,
-            "kernel": 3,
-            "strides": 2 if index % 500 == 499 else 1,
-            "padding": "valid" if index % 10 == 9 else "same",
-        }
-        for index in range(10_000)
-    ]
-    return {"input": ["L", 4], "layers": layers}
+    """The benchmark's ``strided`` model (benchmarks/bench_model.py)."""
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_model.py"
+    spec = importlib.util.spec_from_file_location("bench_model", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.strided(10_000)
 
 
 def test_ten_thousand_layers_in_well_under_a_second_of_engine_time():

@@ -149,16 +149,7 @@ def _run_node(
         refs = (*call.inputs, *call.initial_state)
         if any(ref.layer in unknown for ref in refs):
             unknown.add(node.name)
-            return LayerRow(
-                node.position,
-                node.name,
-                node.spec.class_name,
-                None,
-                None,
-                macs=None,
-                connected_to=connected,
-                status=UNKNOWN_INPUT,
-            )
+            return _unknown_row(node, connected, UNKNOWN_INPUT)
         shapes = LayerCall(
             tuple(_read(produced, ref) for ref in call.inputs),
             tuple(_read(produced, ref) for ref in call.initial_state),
@@ -169,16 +160,7 @@ def _run_node(
             if not skip_unknown:
                 raise
             unknown.add(node.name)
-            return LayerRow(
-                node.position,
-                node.name,
-                node.spec.class_name,
-                None,
-                None,
-                macs=None,
-                connected_to=connected,
-                status=UNKNOWN_CLASS,
-            )
+            return _unknown_row(node, connected, UNKNOWN_CLASS)
         for index, shape in enumerate(output.shapes):
             produced[TensorRef(node.name, number, index)] = shape
         first = first or output
@@ -201,6 +183,20 @@ def _run_node(
         first.detail,
         OK,
         first.constraints,
+    )
+
+
+def _unknown_row(node: LayerNode, connected: tuple[str, ...], status: str) -> LayerRow:
+    """A row whose shapes and counts are unknown: its class has no rule, or it reads such a layer."""
+    return LayerRow(
+        node.position,
+        node.name,
+        node.spec.class_name,
+        None,
+        None,
+        macs=None,
+        connected_to=connected,
+        status=status,
     )
 
 

@@ -134,18 +134,12 @@ def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
     import io
 
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
+    from shapecalc.render.table import text_console
+
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width or 100,
-        force_terminal=color,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-    )
+    console = text_console(buffer, color=color, width=width)
     table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left")
     rows = model_rows(result)
     for head in columns(result):

@@ -29,9 +29,9 @@ ROLE_STYLES = {
 MEANING_MIN_WIDTH = 12
 
 
-def render_table(result: LayerResult, *, color: bool = False, width: int | None = None) -> str:
-    buffer = io.StringIO()
-    console = Console(
+def text_console(buffer: io.StringIO, *, color: bool = False, width: int | None = None) -> Console:
+    """A console writing to ``buffer``: colour only when asked, text printed as it is."""
+    return Console(
         file=buffer,
         width=width or 100,
         force_terminal=color,
@@ -41,6 +41,11 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
         markup=False,  # shapes and names are text, never rich markup or :emoji: codes
         emoji=False,
     )
+
+
+def render_table(result: LayerResult, *, color: bool = False, width: int | None = None) -> str:
+    buffer = io.StringIO()
+    console = text_console(buffer, color=color, width=width)
     console.print(_table(result, wrap_shapes=not _shapes_fit(result, console.width)))
     for line in footer_lines(result):
         console.print(line, overflow="fold")
