@@ -69,6 +69,7 @@ def _generator() -> Any:
 
 
 @pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("name", NAMES)
 def test_live_keras_model_matches(name, tmp_path):
     require_oracle("keras")
@@ -85,3 +86,24 @@ def test_symbols_stand_where_keras_has_none():
     shapes = {row.name: row.shapes for row in result.rows}
     assert all(isinstance(d, Expr) for d in shapes["conv2d"][0][1:3])
     assert [str(d) for d in shapes["conv2d"][0]] == ["batch", "(d1 - 3)//2 + 1", "(d2 - 3)//2 + 1", "4"]
+
+
+def test_a_shared_layer_counts_its_weights_once_and_its_work_per_call():
+    result = analyze(DATA / "shared_siamese.keras")
+    shared = next(row for row in result.rows if row.name == "shared")
+    assert shared.connected_to == ("left[0][0]", "right[0][0]")
+    assert shared.params == 5 * 3 + 3
+    assert str(shared.macs) == "batch*30"
+    assert str(result.macs) == "batch*33"
+
+
+def test_keras_files_are_read_without_keras():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from shapecalc.model import analyze; "
+        f"analyze({str(DATA / 'nested_cnn_lstm.keras')!r}); "
+        "assert not {'keras', 'torch', 'tensorflow', 'jax', 'h5py'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -145,6 +145,7 @@ def _run_node(
         return LayerRow(node.position, node.name, "InputLayer", (shape,))
     connected = tuple(str(ref) for call in node.calls for ref in (*call.inputs, *call.initial_state))
     first: LayerOutput | None = None
+    macs: list[Dim | None] = []  # a shared layer computes once per call; its weights count once
     for number, call in enumerate(node.calls):
         refs = (*call.inputs, *call.initial_state)
         if any(ref.layer in unknown for ref in refs):
@@ -164,6 +165,7 @@ def _run_node(
         for index, shape in enumerate(output.shapes):
             produced[TensorRef(node.name, number, index)] = shape
         first = first or output
+        macs.append(output.macs)
     if first is None:
         raise ShapecalcError("is never called: it has no inputs")
     if graph.sequential and len(first.shapes) > 1 and node is not graph.layers[-1]:
@@ -178,7 +180,7 @@ def _run_node(
         first.shapes,
         first.params,
         first.non_trainable,
-        first.macs,
+        None if None in macs else dim_sum([m for m in macs if m is not None]),
         connected,
         first.detail,
         OK,
