@@ -75,9 +75,9 @@ def model_command(
 
     \b
     Examples:
-      shapecalc model classifier.yaml
-      shapecalc model seq2seq.keras --format json
-      shapecalc model video.keras --detail --set batch=8
+      shapecalc model stacked_lstm.yaml
+      shapecalc model seq2seq_states.keras --format json
+      shapecalc model video_next_frame.keras --detail --set batch=8
     """
     from shapecalc.cli import _columns
     from shapecalc.model.engine import propagate
