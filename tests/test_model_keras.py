@@ -14,6 +14,7 @@ import pytest
 from conftest import require_oracle
 
 from shapecalc.dims import Expr, to_json
+from shapecalc.errors import ShapecalcError
 from shapecalc.model import analyze
 from shapecalc.model.engine import propagate
 from shapecalc.model.reader import parse_model
@@ -107,3 +108,15 @@ def test_keras_files_are_read_without_keras():
         "assert not {'keras', 'torch', 'tensorflow', 'jax', 'h5py'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_backward_layer_unlike_the_forward_one_is_refused():
+    document = json.loads((DATA / "bidirectional_text.json").read_text())
+    wrapper = document["config"]["layers"][2]
+    assert wrapper["class_name"] == "Bidirectional"
+    wrapper["config"]["backward_layer"]["config"]["units"] = 7
+    with pytest.raises(ShapecalcError) as raised:
+        parse_model(json.dumps(document).encode(), "text.json")
+    assert str(raised.value) == (
+        "text.json: layer 3 'bidirectional': a backward layer unlike the forward one is not supported"
+    )

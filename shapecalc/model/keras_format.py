@@ -95,6 +95,9 @@ def _spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
     inner = None
     if class_name in WRAPPERS and isinstance(config.get("layer"), dict):
         inner = _spec(config["layer"], where)
+        backward = config.get("backward_layer")
+        if isinstance(backward, dict) and _spec(backward, where) != inner:
+            raise ShapecalcError(f"{where}: a backward layer unlike the forward one is not supported")
     rule = find_rule(class_name)
     if rule is None:
         return LayerSpec(class_name, {}, inner)
