@@ -120,3 +120,76 @@ def test_a_backward_layer_unlike_the_forward_one_is_refused():
     assert str(raised.value) == (
         "text.json: layer 3 'bidirectional': a backward layer unlike the forward one is not supported"
     )
+
+
+def _random_stack(rng: Any) -> tuple[list[int | None], list[tuple[str, dict[str, Any]]]]:
+    """A random Sequential model of the classes whose shapes compose in many ways."""
+    length = rng.choice([None, 1, 2, 5, 9, 16, 31])
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(rng.randint(1, 6)):
+        kind = rng.choice(
+            ["Conv1D", "MaxPooling1D", "AveragePooling1D", "LSTM", "GRU", "Dense", "UpSampling1D"]
+        )
+        if kind == "Conv1D":
+            options = {"filters": rng.randint(1, 4), "kernel_size": rng.randint(1, 5)}
+            options["padding"] = rng.choice(["valid", "same", "causal"])
+            if rng.random() < 0.5:
+                options["strides"] = rng.randint(1, 3)
+            else:
+                options["dilation_rate"] = rng.randint(1, 3)
+        elif kind in ("MaxPooling1D", "AveragePooling1D"):
+            options = {"pool_size": rng.randint(1, 4), "strides": rng.choice([None, 1, 2, 3])}
+            options["padding"] = rng.choice(["valid", "same"])
+        elif kind in ("LSTM", "GRU"):
+            options = {"units": rng.randint(1, 5), "return_sequences": True}
+            if kind == "GRU":
+                options["reset_after"] = rng.random() < 0.5
+        elif kind == "Dense":
+            options = {"units": rng.randint(1, 5)}
+        else:
+            options = {"size": rng.randint(1, 3)}
+        layers.append((kind, options))
+    return [length, rng.randint(1, 4)], layers
+
+
+@pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_random_sequential_stacks_match_keras():
+    """Seeded random stacks: where Keras builds the model, every layer matches; where Keras
+    refuses it (a window longer than its input), shapecalc refuses it too."""
+    require_oracle("keras")
+    import random
+
+    import keras
+
+    rng = random.Random(5)
+    built = refused = 0
+    for _ in range(40):
+        shape, layers = _random_stack(rng)
+        keras.backend.clear_session()
+        try:
+            model = keras.Sequential(
+                [keras.Input(tuple(shape))] + [getattr(keras.layers, k)(**o) for k, o in layers]
+            )
+        except ValueError:
+            refused += 1
+            document = {
+                "class_name": "Sequential",
+                "config": {
+                    "name": "s",
+                    "layers": [
+                        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, *shape]}}
+                    ]
+                    + [
+                        {"class_name": k, "config": {"name": f"l{i}", **o}} for i, (k, o) in enumerate(layers)
+                    ],
+                },
+            }
+            with pytest.raises(ShapecalcError):
+                propagate(parse_model(json.dumps(document).encode(), "s.json"))
+            continue
+        built += 1
+        check_against(
+            propagate(parse_model(model.to_json().encode(), "s.json")), _generator().expected(model)
+        )
+    assert built >= 15 and refused >= 3, (built, refused)
