@@ -490,3 +490,11 @@ def test_keras_2_layout_is_read():
     }
     result = propagate(parse_model(json.dumps(functional).encode(), "old.json"))
     assert result.outputs == ((sym("batch"), 5, 2),)
+
+
+def test_set_to_a_size_that_cannot_be_is_refused_at_the_input(run_cli):
+    result = run_cli("model", str(MODELS / "stacked_lstm.yaml"), "--set", "batch=0")
+    assert (result.code, result.err) == (
+        2,
+        "Error: stacked_lstm.yaml: input 'input': size must be a positive integer, got 0\n",
+    )

@@ -68,7 +68,8 @@ def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> Locate
     """``error`` prefixed with the file, the layer's index and name: ``m.yaml: layer 3 'lstm_2': ...``."""
     repeated = error.option and error.message.startswith(f"{error.option} ")
     message = f"{error.option} {error.message}" if error.option and not repeated else error.message
-    return LocatedError(message, option=f"{graph.source}: layer {node.position} '{node.name}'")
+    where = f"input '{node.name}'" if node.input_shape is not None else f"layer {node.position} '{node.name}'"
+    return LocatedError(message, option=f"{graph.source}: {where}")
 
 
 def run_nested(graph: ModelGraph, inputs: tuple[Shape, ...]) -> LayerOutput:
@@ -214,7 +215,7 @@ def _input_shape(node: LayerNode, bindings: Mapping[str, Dim] | None, given: Sha
     if bindings:
         shape = tuple(substitute(size, bindings) for size in shape)
         for size in shape:
-            check_positive(size, "input")
+            check_positive(size, "size")
     return shape
 
 
