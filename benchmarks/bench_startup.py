@@ -20,7 +20,11 @@ interpreter running this script, and with bytecode caches written, as after
 ``pip install`` (a pyenv shim in front of the ``shapecalc`` script would add
 its own start-up to every run).
 
-    python benchmarks/bench_startup.py [--runs 21] [--framework-runs 5] [--json] [--check]
+With ``--instructions`` each shapecalc case and ``python -c pass`` also run once under
+``valgrind --tool=callgrind``: instruction counts, and their ratios, do not depend on what
+else the machine is doing.
+
+    python benchmarks/bench_startup.py [--runs 21] [--framework-runs 5] [--instructions] [--json] [--check]
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -57,6 +62,7 @@ class Case:
     framework: bool = False
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
+    instructions: int | None = None
 
     def run(self, base_env: dict[str, str]) -> None:
         """One cold run: wall time from spawn to exit, and the child's user + system CPU time."""
@@ -72,6 +78,21 @@ class Case:
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
             raise SystemExit(f"{self.name} failed (exit {process.returncode}): {error.decode()[-500:]}")
+
+    def count_instructions(self, base_env: dict[str, str]) -> None:
+        """Instructions one run executes, under valgrind: the same count on a busy machine or an idle one."""
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *self.argv],
+            env={**base_env, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise SystemExit(f"valgrind printed no instruction count for {self.name}: {done.stderr[-300:]}")
+        self.instructions = int(found.group(1))
 
 
 def cases(with_frameworks: bool) -> list[Case]:
@@ -93,9 +114,14 @@ def cases(with_frameworks: bool) -> list[Case]:
     return found
 
 
-def measure(found: list[Case], runs: int, framework_runs: int, warmup: int) -> None:
+def environment() -> dict[str, str]:
     env = {**os.environ, "COLUMNS": "100"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up runs write the caches an install would
+    return env
+
+
+def measure(found: list[Case], runs: int, framework_runs: int, warmup: int) -> None:
+    env = environment()
     for case in found:
         for _ in range(warmup):
             case.run(env)
@@ -126,6 +152,9 @@ def report(found: list[Case]) -> dict[str, object]:
             "target": target,
             "met": None if target is None else median / floor <= target,
         }
+        if case.instructions is not None and found[0].instructions:
+            rows[case.name]["instructions"] = case.instructions
+            rows[case.name]["instruction_ratio"] = round(case.instructions / found[0].instructions, 2)
     return {
         "python": sys.version.split()[0],
         "executable": PYTHON,
@@ -143,9 +172,14 @@ def print_table(result: dict[str, object]) -> None:
     for name, row in rows.items():
         target = f"{row['target']}x" if row["target"] else ""
         verdict = "" if row["met"] is None else ("ok" if row["met"] else "MISSED")
+        counted = (
+            f"  {row['instructions'] / 1e6:.1f}M instructions, {row['instruction_ratio']:.2f}x"
+            if "instructions" in row
+            else ""
+        )
         print(
             f"{name:<11} {row['runs']:>4} {row['median_ms']:>10.1f} {row['min_ms']:>8.1f} "
-            f"{row['cpu_ms']:>8.1f} {row['ratio']:>6.2f}x {target:>7} {verdict}"
+            f"{row['cpu_ms']:>8.1f} {row['ratio']:>6.2f}x {target:>7} {verdict:<6}{counted}"
         )
 
 
@@ -161,9 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-frameworks", action="store_true", help="skip Keras and torchinfo")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each case's instructions once under valgrind (the same on a busy machine)",
+    )
     args = parser.parse_args(argv)
     found = cases(with_frameworks=not args.no_frameworks)
     measure(found, max(args.runs, 1), args.framework_runs, args.warmup)
+    if args.instructions:
+        for case in found:
+            if not case.framework:
+                case.count_instructions(environment())
     result = report(found)
     if args.json:
         print(json.dumps(result, indent=2))
