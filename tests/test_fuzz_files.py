@@ -244,6 +244,23 @@ def test_hostile_model_files_are_refused_quickly(
     assert code == 2 and message in err, err
 
 
+def test_a_keras_file_with_too_many_layers_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from shapecalc.model.graph import MAX_LAYERS
+
+    dense = '{"class_name": "Dense", "config": {"units": 2}}'
+    layers = ", ".join(
+        ['{"class_name": "InputLayer", "config": {"batch_shape": [null, 4]}}'] + [dense] * MAX_LAYERS
+    )
+    path = tmp_path / "deep.json"
+    path.write_text('{"class_name": "Sequential", "config": {"layers": [' + layers + "]}}")
+    started = time.perf_counter()
+    code, _, err = run_model(capsys, path)
+    assert time.perf_counter() - started < 20
+    assert (code, err) == (2, "Error: deep.json: 100,001 layers, more than a model may hold (100,000)\n")
+
+
 def test_a_zip_bomb_config_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A ``config.json`` that inflates past the size limit is not inflated."""
     from shapecalc.model.reader import MAX_BYTES

@@ -19,6 +19,8 @@ from shapecalc.dims import Dim, Expr, sym
 
 Shape = tuple[Dim, ...]
 
+#: Most layers a model file may hold, in either format (a guard against runaway files).
+MAX_LAYERS = 100_000
 #: Layer classes whose input's axis 1 is time: an unknown size there is ``timestep``.
 TIME_CONSUMERS = frozenset(
     ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Bidirectional", "TimeDistributed")

@@ -21,7 +21,16 @@ from typing import Any
 
 from shapecalc.dims import Dim
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
+from shapecalc.model.graph import (
+    MAX_LAYERS,
+    Call,
+    LayerNode,
+    LayerSpec,
+    ModelGraph,
+    Shape,
+    TensorRef,
+    unknown_size,
+)
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule
 from shapecalc.model.options import accepted_keys
 
@@ -74,6 +83,8 @@ def _layers(config: Mapping[str, Any], where: str) -> list[Mapping[str, Any]]:
     layers = config.get("layers")
     if not isinstance(layers, list):
         raise ShapecalcError(f"{where}: not a Keras model config (no 'layers' list)")
+    if len(layers) > MAX_LAYERS:
+        raise ShapecalcError(f"{where}: {len(layers):,} layers, more than a model may hold ({MAX_LAYERS:,})")
     return [_mapping(layer, where) for layer in layers]
 
 

@@ -24,13 +24,20 @@ from shapecalc.api import to_dim
 from shapecalc.dims import Dim, sym
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
-from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, Shape, TensorRef, unknown_size
+from shapecalc.model.graph import (
+    MAX_LAYERS,
+    Call,
+    LayerNode,
+    LayerSpec,
+    ModelGraph,
+    Shape,
+    TensorRef,
+    unknown_size,
+)
 from shapecalc.model.layers.base import LocatedError
 from shapecalc.model.layers.registry import find_rule
 from shapecalc.model.options import field_path, options_error
 
-#: Most layers a model file may hold (a guard against runaway files).
-MAX_LAYERS = 100_000
 #: Keys of a layer entry that are not layer options.
 ENTRY_KEYS = ("type", "name", "inputs", "initial_state", "layer")
 _REF = re.compile(r"(?P<layer>[^\[\]]+)(?:\[(?P<a>\d+)\](?:\[(?P<b>\d+)\])?)?")
