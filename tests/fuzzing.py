@@ -202,13 +202,16 @@ def layer_argv() -> st.SearchStrategy[list[str]]:
 
 
 def _command_argv(name: str) -> st.SearchStrategy[list[str]]:
+    return command_options(name).map(lambda options: [name, *options])
+
+
+def command_options(name: str) -> st.SearchStrategy[list[str]]:
+    """Random options of command ``name`` (its own, by type), a stray token, mostly --format json last."""
     command = cli.get_command(click.Context(cli), name)
     assert command is not None
     options = [p for p in command.params if isinstance(p, click.Option) and not set(p.opts) & HELP_TOKENS]
     chosen = st.lists(st.sampled_from(options).flatmap(option_args), max_size=len(options) + 2)
     extra = st.lists(free_text(), max_size=1)
-    others = [["--format", f] for f in ("table", "markdown", "svg", "html")]
-    fmt = st.sampled_from([["--format", "json"]] * 4 + [*others, []])
-    return st.tuples(chosen, extra, fmt).map(
-        lambda t: [name, *(a for group in t[0] for a in group), *t[1], *t[2]]
-    )
+    formats = [choice for p in options if p.name == "fmt" for choice in p.type.choices]  # type: ignore[attr-defined]
+    fmt = st.sampled_from([["--format", "json"]] * 4 + [["--format", f] for f in formats] + [[]])
+    return st.tuples(chosen, extra, fmt).map(lambda t: [*(a for group in t[0] for a in group), *t[1], *t[2]])

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fuzzing import check_run, time_limit
+from fuzzing import check_run, command_options, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -157,6 +157,31 @@ def test_damaged_model_files_keep_the_contract(
     path.write_bytes(data)
     code, _, err = run_model(capsys, path, fmt)
     assert code in (0, 2), err  # the file is readable: any failure is the file's content
+
+
+@settings(
+    max_examples=EXAMPLES // 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=st.sampled_from(sorted(SEEDS)), options=command_options("model"))
+def test_random_model_options_keep_the_contract(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    options: list[str],
+) -> None:
+    from shapecalc.main import main
+
+    path = tmp_path_factory.mktemp("options") / name
+    path.write_bytes(SEEDS[name])
+    args = ["model", str(path), *options]
+    capsys.readouterr()
+    with time_limit(30):
+        code = main(args)
+    captured = capsys.readouterr()
+    check_run(args, code, captured.out, captured.err)
+    assert code in (0, 2), captured.err
 
 
 @pytest.mark.parametrize(
