@@ -239,7 +239,7 @@ def alias_bomb(levels: int = 9) -> str:
         ("deep.yaml", "input: " + "[" * 100_000 + "]" * 100_000 + "\n", "YAML nested too deeply"),
         ("compact.yaml", "input:\n" + "- " * 100_000 + "3\n", "YAML nested too deeply"),
         ("deep.json", '{"input": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply"),
-        ("deep.toml", "input = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        ("deep.toml", "input = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested too deeply"),
         (
             "many.json",
             '{"input": [4], "layers": [' + ", ".join(['{"type": "dense", "units": 2}'] * 100_001) + "]}",

@@ -126,6 +126,8 @@ def _parse_toml(text: str, source: str) -> Any:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ShapecalcError(f"{source}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ShapecalcError(f"{source}: TOML nested too deeply") from None
 
 
 def _parse_yaml(text: str, source: str) -> Any:
