@@ -115,8 +115,15 @@ def _internal(error: Exception) -> str:
     return f"internal error: {type(error).__name__}: {error}"
 
 
+def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Let the shell complete FILE with file names."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
 @click.command("batch")
-@click.argument("file", required=False, default="-")
+@click.argument("file", required=False, default="-", shell_complete=_complete_file)
 def batch(file: str) -> None:
     """Answer many configs in one run: one JSON object per line, from FILE or stdin.
 

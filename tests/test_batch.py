@@ -292,3 +292,11 @@ def test_any_lines_get_one_answer_each(
     assert errors == [n for n, a in zip(numbered, got, strict=True) if "error" in a]
     assert all("schema_version" in a for a in got if "error" not in a)
     assert result.code == (1 if errors else 0)
+
+
+def test_the_shell_completes_file_names(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_SHAPECALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "shapecalc batch con")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    result = run_cli()
+    assert (result.code, result.out.splitlines()) == (0, ["file,con"])
