@@ -1,4 +1,4 @@
-"""The README section on the core (``docs/readme/core.md``) shows real output:
+"""The README section on the core (README.md, section ``core``) shows real output:
 every ``$ shapecalc ...`` in a console block, run as written at 100 columns,
 prints exactly the lines under it (trailing spaces aside)."""
 
@@ -12,15 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from readme import section
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "readme" / "core.md"
+DOC_TEXT = section("core")
 _BLOCK = re.compile(r"```console\n\$ (?P<command>[^\n]*)\n(?P<output>.*?)```", re.S)
 
 
 def _examples() -> list[tuple[str, str]]:
     return [
         (match["command"], match["output"])
-        for match in _BLOCK.finditer(DOC.read_text(encoding="utf-8"))
+        for match in _BLOCK.finditer(DOC_TEXT)
         if match["command"].startswith("shapecalc ")
     ]
 

@@ -1,4 +1,4 @@
-"""The README section on layers (``docs/readme/layers.md``) shows real output:
+"""The README section on layers (README.md, section ``layers``) shows real output:
 each ``$ shapecalc ...`` console example prints exactly the lines under it."""
 
 from __future__ import annotations
@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from readme import section
 from test_docs_core import _BLOCK
 from test_docs_core import test_console_example_is_real_output as check_console_example
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "readme" / "layers.md"
-EXAMPLES = [(match["command"], match["output"]) for match in _BLOCK.finditer(DOC.read_text(encoding="utf-8"))]
+DOC_TEXT = section("layers")
+EXAMPLES = [(match["command"], match["output"]) for match in _BLOCK.finditer(DOC_TEXT)]
 
 
 def test_the_doc_has_a_keras_and_a_pytorch_example() -> None:

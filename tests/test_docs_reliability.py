@@ -1,4 +1,4 @@
-"""The README section on reliability and speed (``docs/readme/reliability-and-speed.md``) shows
+"""The README section on reliability and speed (README.md, section ``reliability``) shows
 real output: its console blocks, run in order in one scratch directory, print exactly what
 is written under each command (stdout and stderr together, as a terminal shows them)."""
 
@@ -10,12 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "readme" / "reliability-and-speed.md"
+from readme import section
+
+DOC_TEXT = section("reliability")
 _BLOCK = re.compile(r"```console\n\$ (?P<command>[^\n]*)\n(?P<output>.*?)```", re.S)
 
 
 def test_console_examples_are_real_output(tmp_path: Path) -> None:
-    examples = [(m["command"], m["output"]) for m in _BLOCK.finditer(DOC.read_text(encoding="utf-8"))]
+    examples = [(m["command"], m["output"]) for m in _BLOCK.finditer(DOC_TEXT)]
     assert len(examples) >= 6
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

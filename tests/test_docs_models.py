@@ -1,0 +1,63 @@
+"""The README sections on models and pictures show real output: their console blocks, run in
+order in a scratch directory that sees the repository's ``tests/`` and ``benchmarks/``, print
+exactly what is written under each command. A ``$ cat FILE`` of a file the repository does not
+hold writes FILE first (it is the example's input); timing output (benchmarks) is not compared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from readme import README, section
+
+_BLOCK = re.compile(r"```console\n(?P<body>.*?)```", re.S)
+
+
+def _commands(text: str) -> list[tuple[str, list[str]]]:
+    """Every ``$ command`` of the console blocks in ``text``, with the lines printed under it."""
+    commands: list[tuple[str, list[str]]] = []
+    for block in _BLOCK.finditer(text):
+        for line in block["body"].rstrip("\n").split("\n"):
+            if line.startswith("$ "):
+                commands.append((line[2:], []))
+            else:
+                commands[-1][1].append(line.rstrip())
+    return commands
+
+
+@pytest.mark.parametrize("name", ["models", "pictures"])
+def test_console_examples_are_real_output(tmp_path: Path, name: str) -> None:
+    commands = _commands(section(name))
+    assert len(commands) >= 4
+    repo = README.parent
+    for folder in ("tests", "benchmarks"):
+        (tmp_path / folder).symlink_to(repo / folder)
+    bin_dir = tmp_path / ".bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "shapecalc"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m shapecalc "$@"\n')
+    wrapper.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "100"}
+    env["PYTHONPATH"] = str(repo)
+    for command, expected in commands:
+        if command.startswith("cat ") and not (tmp_path / command[4:]).exists():
+            (tmp_path / command[4:]).write_text("\n".join(expected) + "\n")
+            continue
+        if command.startswith("python benchmarks/"):
+            continue
+        done = subprocess.run(
+            ["sh", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
+        printed = [line.rstrip() for line in done.stdout.rstrip("\n").split("\n")] if done.stdout else []
+        assert printed == expected, command
