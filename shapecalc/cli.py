@@ -251,6 +251,16 @@ def _common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _framework_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--framework",
+        type=click.Choice(("keras", "torch")),
+        default="keras",
+        show_default=True,
+        help=help_text,
+    )
+
+
 def _keras_sequence_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--return-sequences", is_flag=True, help="Return the output of every time step."),
@@ -299,13 +309,7 @@ def _recurrent_command(kind: str, summary: str, example: str) -> None:
         click.option("--hidden-size", type=DIM, help="PyTorch spelling of --units."),
         click.option("--input-dim", type=DIM, help="Features per time step. Alias: --input-size."),
         click.option("--input-size", type=DIM, help="PyTorch spelling of --input-dim."),
-        click.option(
-            "--framework",
-            type=click.Choice(("keras", "torch")),
-            default="keras",
-            show_default=True,
-            help="Whose convention: Keras 3 layers or PyTorch modules.",
-        ),
+        _framework_option("Whose convention: Keras 3 layers or PyTorch modules."),
         _keras_sequence_options,
         _common_options,
     ]
@@ -358,13 +362,7 @@ def _conv_command(kind: str, rank: int, example: str) -> None:
             type=click.Choice(("channels_last", "channels_first")),
             help="Axis order of frames (default channels_last).",
         ),
-        click.option(
-            "--framework",
-            type=click.Choice(("keras", "torch")),
-            default="keras",
-            show_default=True,
-            help="Only keras: PyTorch has no ConvLSTM.",
-        ),
+        _framework_option("Only keras: PyTorch has no ConvLSTM."),
         _keras_sequence_options,
         _common_options,
     ]

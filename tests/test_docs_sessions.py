@@ -1,5 +1,5 @@
-"""The README sections on models and pictures show real output: their console blocks, run in
-order in a scratch directory that sees the repository's ``tests/`` and ``benchmarks/``, print
+"""The README sections on models, pictures and reliability show real output: their console
+blocks, run in order in a scratch directory that sees the repository's ``tests/`` and ``benchmarks/``, print
 exactly what is written under each command. A ``$ cat FILE`` of a file the repository does not
 hold writes FILE first (it is the example's input); timing output (benchmarks) is not compared.
 """
@@ -30,7 +30,7 @@ def _commands(text: str) -> list[tuple[str, list[str]]]:
     return commands
 
 
-@pytest.mark.parametrize("name", ["models", "pictures"])
+@pytest.mark.parametrize("name", ["models", "pictures", "reliability"])
 def test_console_examples_are_real_output(tmp_path: Path, name: str) -> None:
     commands = _commands(section(name))
     assert len(commands) >= 4
