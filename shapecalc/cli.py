@@ -50,6 +50,9 @@ class DimType(click.ParamType):  # type: ignore[type-arg]
 
     name = "dim"
 
+    def __init__(self, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Dim:
         if not isinstance(value, str):
             return value  # type: ignore[no-any-return]
@@ -60,6 +63,8 @@ class DimType(click.ParamType):  # type: ignore[type-arg]
         except ShapecalcError as error:
             echoed = shown(value)
             self.fail(error.message if echoed in error.message else f"{echoed}: {error.message}", param, ctx)
+        if dim == 0 and self.allow_zero:
+            return dim
         if never_positive(dim):
             self.fail(f"{shown(value)} is not a positive size", param, ctx)
         return dim
@@ -192,11 +197,11 @@ def _emit(kind: str, framework: str, fmt: str, options: dict[str, Any]) -> None:
     from shapecalc.render import render
 
     color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = None if sys.stdout.isatty() else _columns()
+    width = None if sys.stdout.isatty() else piped_width()
     click.echo(render(result, fmt, color=color, width=width), nl=False, color=color)
 
 
-def _columns() -> int:
+def piped_width() -> int:
     """The width for piped output: ``$COLUMNS`` when it is a sane number, else 100."""
     text = os.environ.get("COLUMNS", "")
     if text.isascii() and text.isdigit() and 20 <= int(text) <= 1000:
@@ -324,7 +329,11 @@ def _recurrent_command(kind: str, summary: str, example: str) -> None:
         )
     decorators += [
         click.option("--num-layers", type=STRIDE, help="PyTorch: stacked layers (default 1)."),
-        click.option("--proj-size", type=DIM, help="PyTorch LSTM: projection size (< hidden size)."),
+        click.option(
+            "--proj-size",
+            type=DimType(allow_zero=True),
+            help="PyTorch LSTM: projection size (< hidden size; 0: none).",
+        ),
         click.option(
             "--batch-first", is_flag=True, help="PyTorch: input and output are (batch, seq, feature)."
         ),

@@ -1,7 +1,8 @@
 """Layer configurations: frozen dataclasses, validated when built.
 
-Plain dataclasses keep the command line fast; model files validate the same
-classes through a pydantic ``TypeAdapter`` (see ``shapecalc.modelfile``).
+Plain dataclasses keep the command line fast. Model files check their
+options with pydantic first (``shapecalc.model.options``); recurrent layers
+in them then build these same configs through ``shapecalc.api.build_config``.
 Every check raises :class:`~shapecalc.errors.ShapecalcError` naming the field.
 
 >>> RecurrentConfig(cell="lstm", units=32, input_dim=20).units

@@ -590,3 +590,42 @@ def test_the_api_refuses_the_same_combinations() -> None:
         shapes("lstm", units=4, input_dim=3, num_layers=2)
     with pytest.raises(ShapecalcError, match="merge_mode: applies only with bidirectional"):
         shapes("gru", units=4, input_dim=3, merge_mode="sum")
+
+
+def test_proj_size_zero_means_no_projection_as_in_pytorch(run_cli) -> None:
+    # nn.LSTM(4, 8, proj_size=0) has 448 parameters and no weight_hr_l0.
+    done = run_cli(
+        "lstm",
+        "--framework",
+        "torch",
+        "--hidden-size",
+        "8",
+        "--input-size",
+        "4",
+        "--proj-size",
+        "0",
+        "--format",
+        "json",
+    )
+    assert done.code == 0, done.err
+    data = json.loads(done.out)
+    assert data["params"] == 448
+    assert [t["name"] for t in data["tensors"] if t["role"] == "weight"] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+    ]
+
+
+@pytest.mark.parametrize(("layer", "module"), [("gru", "nn.GRU"), ("rnn", "nn.RNN")])
+def test_proj_size_is_refused_on_gru_and_rnn_even_when_zero(run_cli, layer: str, module: str) -> None:
+    # PyTorch: "proj_size argument is only supported for LSTM, not RNN or GRU", for proj_size=0 too.
+    done = run_cli(
+        layer, "--framework", "torch", "--hidden-size", "8", "--input-size", "4", "--proj-size", "0"
+    )
+    assert done.code == 2
+    assert done.err == (
+        "Error: Invalid value for '--proj-size': 0: "
+        f"only LSTM supports a projection ({module} has no proj_size)\n"
+    )

@@ -79,7 +79,7 @@ def model_command(
       shapecalc model seq2seq_states.keras --format json
       shapecalc model video_next_frame.keras --detail --set batch=8
     """
-    from shapecalc.cli import _columns
+    from shapecalc.cli import piped_width
     from shapecalc.model.engine import propagate
     from shapecalc.model.reader import read_model
     from shapecalc.model.render import render_model
@@ -87,5 +87,5 @@ def model_command(
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = None if sys.stdout.isatty() else _columns()
+    width = None if sys.stdout.isatty() else piped_width()
     click.echo(render_model(result, fmt, detail=detail, color=color, width=width), nl=False, color=color)
