@@ -268,6 +268,14 @@ ERRORS = [
         "input: [10, 3]\nlayers:\n  - {type: lstm, units: 4, untis: 3}\n",
         "m.yaml: layer 1 'lstm': untis is not an option of LSTM (did you mean 'units'?)",
     ),
+    (
+        # Shape-preserving layers ignore options they have no use for, but not a near miss of one
+        # they read: center=False would drop 3 parameters.
+        "m.yaml",
+        "input: [10, 3]\nlayers:\n  - {type: BatchNormalization, centre: false, epsilon: 0.01}\n",
+        "m.yaml: layer 1 'batch_normalization': centre is not an option of BatchNormalization "
+        "(did you mean 'center'?)",
+    ),
     ("m.yaml", "input: [10, 3]\nlayers:\n  - {units: 4}\n", "m.yaml: layer 1: type is required"),
     (
         "m.yaml",

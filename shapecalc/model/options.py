@@ -100,7 +100,20 @@ OptionsT = TypeVar("OptionsT", bound=Options)
 
 
 def validate(schema: type[OptionsT], options: Mapping[str, Any], class_name: str) -> OptionsT:
-    """``options`` checked against ``schema``; the first problem raises :class:`ShapecalcError`."""
+    """``options`` checked against ``schema``; the first problem raises :class:`ShapecalcError`.
+
+    A shape-preserving layer ignores options it has no use for (``rate``, ``epsilon``), but a
+    near miss of one it reads (``centre`` for ``center``) would silently change a count: refused.
+    """
+    if schema.model_config.get("extra") == "ignore":
+        known = sorted(accepted_keys(schema))
+        for key in options:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
+            if key not in known and close:
+                raise ShapecalcError(
+                    f"is not an option of {class_name} (did you mean {close[0]!r}?)",
+                    option=str(key),
+                )
     try:
         return schema.model_validate(dict(options))
     except ValidationError as error:
