@@ -215,10 +215,6 @@ def _conv_config(rank: int, given: Mapping[str, Any]) -> ConvRecurrentConfig:
 
 
 def _torch_config(cell: Any, given: Mapping[str, Any]) -> TorchRecurrentConfig:
-    if "proj_size" in given and cell != "lstm":
-        # PyTorch's GRU and RNN refuse the argument itself, even proj_size=0.
-        module = "nn.GRU" if cell == "gru" else "nn.RNN"
-        raise ShapecalcError(f"only LSTM supports a projection ({module} has no proj_size)", option="proj_size")
     extra: dict[str, Any] = {}
     for key in ("batch", "timesteps", "proj_size"):
         if key in given:

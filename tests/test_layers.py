@@ -616,16 +616,3 @@ def test_proj_size_zero_means_no_projection_as_in_pytorch(run_cli) -> None:
         "bias_ih_l0",
         "bias_hh_l0",
     ]
-
-
-@pytest.mark.parametrize(("layer", "module"), [("gru", "nn.GRU"), ("rnn", "nn.RNN")])
-def test_proj_size_is_refused_on_gru_and_rnn_even_when_zero(run_cli, layer: str, module: str) -> None:
-    # PyTorch: "proj_size argument is only supported for LSTM, not RNN or GRU", for proj_size=0 too.
-    done = run_cli(
-        layer, "--framework", "torch", "--hidden-size", "8", "--input-size", "4", "--proj-size", "0"
-    )
-    assert done.code == 2
-    assert done.err == (
-        "Error: Invalid value for '--proj-size': 0: "
-        f"only LSTM supports a projection ({module} has no proj_size)\n"
-    )
