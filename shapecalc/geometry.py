@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shapecalc.dims import MAX_INT, Dim, ceildiv, floordiv, never_positive
+from shapecalc.dims import MAX_INT, Dim, Expr, ceildiv, floordiv, never_positive
 from shapecalc.errors import ShapecalcError, shown
 
 PADDINGS = ("valid", "same")
@@ -22,7 +22,7 @@ PADDINGS = ("valid", "same")
 def check_positive(value: Dim, name: str) -> Dim:
     """Return ``value`` if it can be a size (a symbol, or an int >= 1); else raise."""
     if isinstance(value, bool) or not isinstance(value, int):
-        if hasattr(value, "terms"):
+        if isinstance(value, Expr):
             if never_positive(value):
                 raise ShapecalcError(f"must be a positive size, got {shown(str(value))}", option=name)
             return value
@@ -36,8 +36,8 @@ def check_positive(value: Dim, name: str) -> Dim:
 
 def normalize_tuple(value: Dim | Sequence[Dim], rank: int, name: str) -> tuple[Dim, ...]:
     """``3`` -> ``(3, 3)`` for rank 2; a sequence must already have ``rank`` entries."""
-    if isinstance(value, (int, str)) or hasattr(value, "terms"):
-        items: tuple[Dim, ...] = (value,) * rank  # type: ignore[assignment]
+    if isinstance(value, (int, str, Expr)):
+        items: tuple[Dim, ...] = (value,) * rank
     else:
         items = tuple(value)
     if len(items) != rank:

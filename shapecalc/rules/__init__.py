@@ -46,13 +46,10 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
 
 def _bounded(result: LayerResult) -> LayerResult:
     """``result``, unless a size or count overflowed int64 (plain int products are not folded)."""
-    checked: set[int] = set()  # ids of expressions already checked: tensors share their sizes
+    checked: set[int] = set()  # ids of sizes already checked: tensors share their size objects
     for tensor in result.tensors:
         for size in (*tensor.shape, tensor.params):
-            if isinstance(size, int):
-                if not -MAX_INT <= size <= MAX_INT:
-                    raise _too_large(tensor.name, size)
-            elif id(size) not in checked:
+            if id(size) not in checked:
                 checked.add(id(size))
                 if largest_number(size) > MAX_INT:
                     raise _too_large(tensor.name, size)

@@ -18,7 +18,7 @@ from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig, config_summa
 from shapecalc.dims import Dim
 from shapecalc.geometry import conv_output_length, valid_padding_constraint
 from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import KERAS_GATES, Cell, fused_weight, gate_tensors
+from shapecalc.rules.common import KERAS_GATES, Cell, fused_weight, gate_tensors, total_params
 
 LAYER_CLASSES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 STATE_NAMES = {"lstm": ("hidden_state", "cell_state"), "gru": ("hidden_state",), "rnn": ("hidden_state",)}
@@ -163,9 +163,6 @@ def _result(
     constraints: tuple[str, ...],
     notes: tuple[str, ...],
 ) -> LayerResult:
-    params: Dim = 0
-    for tensor in tensors:
-        params = params + tensor.params
     return LayerResult(
         layer=layer,
         framework="keras",
@@ -173,7 +170,7 @@ def _result(
         summary=config_summary(config),
         tensors=tuple(tensors),
         outputs=tuple(outputs),
-        params=params,
+        params=total_params(tensors),
         gate_order=gates,
         constraints=constraints,
         notes=notes,

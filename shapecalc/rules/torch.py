@@ -15,7 +15,7 @@ from __future__ import annotations
 from shapecalc.configs import TorchRecurrentConfig, config_summary, config_to_json
 from shapecalc.dims import Dim
 from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import TORCH_GATES, fused_weight, gate_tensors
+from shapecalc.rules.common import TORCH_GATES, fused_weight, gate_tensors, product, total_params
 
 MODULE_NAMES = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}
 
@@ -55,7 +55,7 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
                         f"weight_hr_{tag}",
                         "weight",
                         shape,
-                        params=config.proj_size * hidden,
+                        params=product(shape),
                         description="projection weights",
                     )
                 )
@@ -89,9 +89,6 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
             )
         )
         outputs.append("c_n")
-    params: Dim = 0
-    for tensor in tensors:
-        params = params + tensor.params
     constraints: tuple[str, ...] = ()
     if projected and not (isinstance(hidden, int) and isinstance(config.proj_size, int)):
         # PyTorch refuses proj_size >= hidden_size; with a name in either, say when it holds.
@@ -112,7 +109,7 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
         summary=config_summary(config),
         tensors=tuple(tensors),
         outputs=tuple(outputs),
-        params=params,
+        params=total_params(tensors),
         gate_order=gates,
         constraints=constraints,
         notes=tuple(notes),
