@@ -62,7 +62,7 @@ def config_summary(config: object) -> str:
         if isinstance(value, tuple):
             if item.name in ("strides", "dilation_rate") and all(v == 1 for v in value):
                 continue
-            value = "(" + ", ".join(str(v) for v in value) + ")"
+            value = _tuple_text(value)
         parts.append(f"{item.name}={value}")
     return ", ".join(parts)
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shapecalc.dims import Dim, substitute
+from shapecalc.dims import Dim, format_shape, substitute
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
 from shapecalc.model.graph import LayerNode, ModelGraph, Shape, TensorRef
-from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, describe, same_size
+from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, same_size
 from shapecalc.model.layers.registry import UnknownLayerError, run_layer
 from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
 
@@ -208,9 +208,11 @@ def _input_shape(node: LayerNode, bindings: Mapping[str, Dim] | None, given: Sha
     shape = node.input_shape
     if given is not None:
         if len(given) != len(shape):
-            raise ShapecalcError(f"expects a {len(shape)}-D input {describe(shape)}, got {describe(given)}")
+            raise ShapecalcError(
+                f"expects a {len(shape)}-D input {format_shape(shape)}, got {format_shape(given)}"
+            )
         for declared, actual in zip(shape, given, strict=True):
-            same_size(declared, actual, f"expects {describe(shape)}, got {describe(given)}")
+            same_size(declared, actual, f"expects {format_shape(shape)}, got {format_shape(given)}")
         shape = given
     if bindings:
         shape = tuple(substitute(size, bindings) for size in shape)

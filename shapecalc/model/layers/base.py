@@ -1,7 +1,7 @@
 """What every layer rule takes and returns, and the shape checks they share.
 
 >>> from shapecalc.dims import sym
->>> describe((sym("batch"), 32))
+>>> format_shape((sym("batch"), 32))
 '(batch, 32)'
 >>> flat_size((sym("batch"), 4, 5), start=1)
 20
@@ -63,20 +63,16 @@ class Rule:
     aliases: tuple[str, ...] = ()
 
 
-def describe(shape: Shape) -> str:
-    return format_shape(shape)
-
-
 def require_rank(shape: Shape, rank: int, layout: str) -> None:
     """Refuse an input of the wrong rank, showing the layout the layer expects."""
     if len(shape) != rank:
-        raise ShapecalcError(f"expects a {rank}-D input {layout}, got {describe(shape)}")
+        raise ShapecalcError(f"expects a {rank}-D input {layout}, got {format_shape(shape)}")
 
 
 def require_min_rank(shape: Shape, rank: int, layout: str) -> None:
     if len(shape) < rank:
         raise ShapecalcError(
-            f"expects an input of at least {rank} dimensions {layout}, got {describe(shape)}"
+            f"expects an input of at least {rank} dimensions {layout}, got {format_shape(shape)}"
         )
 
 

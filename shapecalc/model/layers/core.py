@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainValidator
 
-from shapecalc.dims import Dim, floordiv
+from shapecalc.dims import Dim, floordiv, format_shape
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import Shape
 from shapecalc.model.layers.base import (
@@ -20,7 +20,6 @@ from shapecalc.model.layers.base import (
     LayerOutput,
     Rule,
     axis_index,
-    describe,
     flat_size,
     require_min_rank,
     require_rank,
@@ -161,14 +160,14 @@ def reshape(options: ReshapeOptions, call: LayerCall) -> LayerOutput:
             )
         if isinstance(total, int) and total % known:
             raise ShapecalcError(
-                f"cannot reshape {describe(shape)} ({total} values per sample) to {list(target)}",
+                f"cannot reshape {format_shape(shape)} ({total} values per sample) to {list(target)}",
                 option="target_shape",
             )
         target = tuple(floordiv(total, known) if d == -1 else d for d in target)
         return LayerOutput(((shape[0], *target),))
     if isinstance(total, int) and isinstance(known, int) and total != known:
         raise ShapecalcError(
-            f"cannot reshape {describe(shape)} ({total} values per sample) to {list(target)} ({known})",
+            f"cannot reshape {format_shape(shape)} ({total} values per sample) to {list(target)} ({known})",
             option="target_shape",
         )
     condition = None if total == known else f"{total} == {known}"
@@ -184,7 +183,7 @@ def permute(options: PermuteOptions, call: LayerCall) -> LayerOutput:
     shape = call.single()
     if sorted(options.dims) != list(range(1, len(shape))):
         raise ShapecalcError(
-            f"must order the axes 1..{len(shape) - 1} of {describe(shape)}, got {list(options.dims)}",
+            f"must order the axes 1..{len(shape) - 1} of {format_shape(shape)}, got {list(options.dims)}",
             option="dims",
         )
     return LayerOutput(((shape[0], *(shape[d] for d in options.dims)),))

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from shapecalc.dims import Dim
+from shapecalc.dims import Dim, format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import Shape
-from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, axis_index, describe, same_size
+from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, axis_index, same_size
 from shapecalc.model.options import LooseOptions
 
 
@@ -33,7 +33,7 @@ def concatenate(options: ConcatenateOptions, call: LayerCall) -> LayerOutput:
     first = shapes[0]
     for shape in shapes[1:]:
         if len(shape) != len(first):
-            raise ShapecalcError(f"inputs differ in rank: {describe(first)} and {describe(shape)}")
+            raise ShapecalcError(f"inputs differ in rank: {format_shape(first)} and {format_shape(shape)}")
     axis = axis_index(options.axis, len(first))
     conditions: list[str] = []
     out: list[Dim] = list(first)
@@ -42,7 +42,7 @@ def concatenate(options: ConcatenateOptions, call: LayerCall) -> LayerOutput:
             if index == axis:
                 out[axis] = out[axis] + size
                 continue
-            what = f"inputs {describe(first)} and {describe(shape)} differ on axis {index}"
+            what = f"inputs {format_shape(first)} and {format_shape(shape)} differ on axis {index}"
             _, condition = same_size(out[index], size, what)
             if condition:
                 conditions.append(condition)
@@ -79,7 +79,9 @@ def _broadcast(left: Shape, right: Shape) -> tuple[Shape, list[str]]:
         if a == 1 or b == 1:
             out.append(b if a == 1 else a)
             continue
-        size, condition = same_size(a, b, f"inputs {describe(left)} and {describe(right)} do not match")
+        size, condition = same_size(
+            a, b, f"inputs {format_shape(left)} and {format_shape(right)} do not match"
+        )
         out.append(size)
         if condition:
             conditions.append(condition)

@@ -20,9 +20,10 @@ from pydantic import Field
 
 from shapecalc.api import LAYER_KINDS, build_config
 from shapecalc.configs import LayerConfig
+from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import Shape
-from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, describe, require_rank, same_size
+from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
 from shapecalc.model.options import Counts, Flag, LooseOptions, Options, Size, Sizes, aliases
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
@@ -116,7 +117,7 @@ def _input_dim(options: SequenceOptions, sequence: Shape) -> Any:
     features = sequence[2]
     stated = getattr(options, "input_dim", None)
     if stated is not None:
-        same_size(stated, features, f"input_dim is {stated} but the input is {describe(sequence)}")
+        same_size(stated, features, f"input_dim is {stated} but the input is {format_shape(sequence)}")
     return features
 
 
@@ -126,14 +127,14 @@ def _check_states(result: LayerResult, states: tuple[Shape, ...]) -> list[str]:
     expected = [t.shape for t in result.tensors if t.role == "state"]
     if len(states) != len(expected):
         raise ShapecalcError(
-            f"takes {len(expected)} initial states {', '.join(describe(s) for s in expected)}, "
+            f"takes {len(expected)} initial states {', '.join(format_shape(s) for s in expected)}, "
             f"got {len(states)}",
             option="initial_state",
         )
     conditions = []
     for number, (got, want) in enumerate(zip(states, expected, strict=True), 1):
         problem = ShapecalcError(
-            f"{number} must be {describe(want)}, got {describe(got)}", option="initial_state"
+            f"{number} must be {format_shape(want)}, got {format_shape(got)}", option="initial_state"
         )
         if len(got) != len(want):
             raise problem
