@@ -1,11 +1,12 @@
 """The Python API: layer options in, :class:`~shapecalc.result.LayerResult` out.
 
-The command line, model files and batch mode all go through
-:func:`build_config`, so an option means the same thing everywhere.
+The command line, batch mode and model files all go through
+:func:`build_config`, which reads the option table (:mod:`shapecalc.options`),
+so an option has the same keys, aliases and reasons everywhere.
 
 >>> shapes("lstm", units=32, input_dim=20).tensor("recurrent_kernel").shape
 (32, 128)
->>> shapes("convlstm", filters=8, kernel=(3, 3), input=("W", "H", 3)).tensor("output").shape
+>>> shapes("convlstm", filters=8, kernel_size=3, input_shape=("W", "H", 3)).tensor("output").shape
 (Expr('batch'), Expr('W - 2'), Expr('H - 2'), 8)
 >>> shapes("lstm", framework="torch", hidden_size=32, input_size=20).tensor("h_n").shape
 (1, Expr('batch'), 32)
@@ -13,50 +14,52 @@ The command line, model files and batch mode all go through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import difflib
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
-from shapecalc.dims import Dim, Expr, parse_dim
+from shapecalc.convert import to_choice, to_count, to_counts, to_dim, to_flag, to_size, to_sizes
 from shapecalc.errors import ShapecalcError, shown
+from shapecalc.options import (
+    CHOICE,
+    COUNT,
+    COUNTS,
+    FIXED,
+    FLAG,
+    FRAMEWORKS,
+    LAYER_ALIASES,
+    LAYERS,
+    OPTIONS,
+    SHAPE,
+    SIZE,
+    SIZES,
+    TORCH,
+    LayerKind,
+    Option,
+    all_keys,
+    find,
+    layer_options,
+)
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
-#: Layer kinds and what they build: a recurrent cell name, or a ConvLSTM rank.
-LAYER_KINDS: dict[str, str | int] = {
-    "lstm": "lstm",
-    "gru": "gru",
-    "rnn": "rnn",
-    "convlstm1d": 1,
-    "convlstm": 2,
-    "convlstm2d": 2,
-    "convlstm3d": 3,
-}
-FRAMEWORKS = ("keras", "torch")
-REQUIRED = "is required"
+__all__ = ["LAYER_KINDS", "REQUIRED", "Request", "build_config", "layer_kind", "request", "shapes", "to_dim"]
 
-_COMMON = {"framework", "batch", "timesteps", "use_bias", "bidirectional"}
-_KERAS_SEQUENCE = {"return_sequences", "return_state", "merge_mode"}
-_KERAS_RECURRENT = _COMMON | _KERAS_SEQUENCE | {"units", "input_dim", "reset_after"}
-_TORCH_RECURRENT = _COMMON | {"hidden_size", "input_size", "num_layers", "proj_size", "batch_first"}
-_KERAS_CONV = (
-    _COMMON
-    | _KERAS_SEQUENCE
-    | {
-        "filters",
-        "kernel",
-        "input",
-        "strides",
-        "padding",
-        "dilation",
-        "data_format",
-    }
-)
-#: Spellings accepted for the same option in the other convention.
-_SPELLINGS = {
-    "keras": {"hidden_size": "units", "input_size": "input_dim"},
-    "torch": {"units": "hidden_size", "input_dim": "input_size"},
+REQUIRED = "is required"
+#: Layer kind -> its recurrent cell, or its ConvLSTM rank (what model files' recurrent layers read).
+LAYER_KINDS: dict[str, str | int] = {
+    name: (LAYERS[target].rank or LAYERS[target].cell)
+    for name, target in {**{name: name for name in LAYERS}, **LAYER_ALIASES}.items()
 }
+
+
+class Request(NamedTuple):
+    """What a caller asked for: the layer's config, and how to answer (``dtype``, ``explain``)."""
+
+    config: LayerConfig
+    dtype: str = "float32"
+    explain: bool = False
 
 
 def shapes(kind: str, *, dtype: str = "float32", explain: bool = False, **options: Any) -> LayerResult:
@@ -65,171 +68,155 @@ def shapes(kind: str, *, dtype: str = "float32", explain: bool = False, **option
     ``dtype`` sizes the byte counts in ``result.costs``; ``explain`` adds the
     per-timestep equations as ``result.explanation``.
     """
-    return derive(build_config(kind, options), dtype=dtype, explain=explain)
+    asked = request(kind, {**options, "dtype": dtype, "explain": explain})
+    return derive(asked.config, dtype=asked.dtype, explain=asked.explain)
 
 
-def to_dim(value: Any, option: str) -> Dim:
-    """An option value as a dimension: an int, an :class:`Expr`, or text to parse."""
-    if isinstance(value, bool):
-        raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=option)
-    if isinstance(value, (int, Expr)):
-        return value
-    if isinstance(value, str):
-        try:
-            return parse_dim(value)
-        except ShapecalcError as error:
-            raise error.at(option) from None
-    raise ShapecalcError(f"must be a positive integer or a name, got {shown(value)}", option=option)
-
-
-def _dims(value: Any, option: str) -> tuple[Dim, ...] | Dim:
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return tuple(to_dim(item, option) for item in value)
-    return to_dim(value, option)
-
-
-def _flag(value: Any, option: str) -> bool:
-    if not isinstance(value, bool):
-        raise ShapecalcError(f"must be true or false, got {shown(value)}", option=option)
-    return value
-
-
-def _text(value: Any, option: str) -> str:
-    if not isinstance(value, str):
-        raise ShapecalcError(f"must be text, got {shown(value)}", option=option)
-    return value
+def layer_kind(kind: Any) -> LayerKind:
+    """The layer command ``kind`` names (``convlstm2d`` is ``convlstm``)."""
+    name = LAYER_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
+    if not isinstance(name, str) or name not in LAYERS:
+        known = [*LAYERS, *LAYER_ALIASES]
+        close = difflib.get_close_matches(str(kind), known, n=1) if isinstance(kind, str) else []
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ShapecalcError(
+            f"unknown layer {shown(kind)}; {hint}expected one of {', '.join(known)}",
+            option="layer",
+            code="unknown_layer",
+        )
+    return LAYERS[name]
 
 
 def build_config(kind: str, options: Mapping[str, Any]) -> LayerConfig:
     """Turn ``kind`` and its options (those given; ``None`` means not given) into a config."""
-    if kind not in LAYER_KINDS:
-        raise ShapecalcError(
-            f"unknown layer {shown(kind)}; expected one of {', '.join(LAYER_KINDS)}", option="layer"
-        )
-    given = {key: value for key, value in options.items() if value is not None}
-    framework = _text(given.pop("framework", "keras"), "framework")
-    if framework not in FRAMEWORKS:
-        raise ShapecalcError(f"must be keras or torch, got {shown(framework)}", option="framework")
-    for spelling, canonical in _SPELLINGS[framework].items():
-        if spelling in given:
-            if canonical in given:
-                raise ShapecalcError(f"give {spelling} or {canonical}, not both", option=spelling)
-            given[canonical] = given.pop(spelling)
-    target = LAYER_KINDS[kind]
-    if isinstance(target, int):
-        if framework == "torch":
-            raise ShapecalcError("PyTorch has no ConvLSTM layer; use --framework keras", option="framework")
-        _check_known(kind, framework, given, _KERAS_CONV)
-        return _conv_config(target, given)
-    if framework == "torch":
-        _check_known(kind, framework, given, _TORCH_RECURRENT, _KERAS_RECURRENT)
-        return _torch_config(target, given)
-    _check_known(kind, framework, given, _KERAS_RECURRENT, _TORCH_RECURRENT)
-    if "reset_after" in given and target != "gru":
-        raise ShapecalcError("applies to gru only", option="reset_after")
-    return _keras_config(target, given)
-
-
-#: Why an option of one framework has no counterpart in the other.
-_WHY_NOT = {
-    "num_layers": "with Keras, stack one layer per level",
-    "proj_size": "Keras LSTM has no projection",
-    "batch_first": "Keras inputs are always batch first",
-    "return_sequences": "PyTorch always returns every step's output and the final states",
-    "return_state": "PyTorch always returns every step's output and the final states",
-    "merge_mode": "PyTorch always concatenates the two directions",
-    "reset_after": "nn.GRU always applies the reset gate after the recurrent product, like reset_after=True",
-}
-
-
-def _check_known(
-    kind: str,
-    framework: str,
-    given: Mapping[str, Any],
-    allowed: set[str],
-    elsewhere: frozenset[str] | set[str] = frozenset(),
-) -> None:
-    """Refuse options outside ``allowed``; say so when the other framework has them (``elsewhere``)."""
-    for key in given:
-        if key not in allowed:
-            hint = ""
-            if key in elsewhere:
-                other = "torch" if framework == "keras" else "keras"
-                why = f"; {_WHY_NOT[key]}" if key in _WHY_NOT else ""
-                hint = f" (it applies to framework {other}{why})"
-            raise ShapecalcError(f"is not an option of {kind} with framework {framework}{hint}", option=key)
-
-
-def _require(given: Mapping[str, Any], key: str) -> Any:
-    if key not in given:
-        raise ShapecalcError(REQUIRED, option=key)
-    return given[key]
-
-
-def _sequence_options(given: Mapping[str, Any]) -> dict[str, Any]:
-    """Options shared by every Keras layer, converted and checked."""
-    out: dict[str, Any] = {}
-    for key in ("batch", "timesteps"):
-        if key in given:
-            out[key] = to_dim(given[key], key)
-    for key in ("return_sequences", "return_state", "bidirectional", "use_bias"):
-        if key in given:
-            out[key] = _flag(given[key], key)
-    if "merge_mode" in given:
-        out["merge_mode"] = _text(given["merge_mode"], "merge_mode")
-        if not out.get("bidirectional"):
+    asked = request(kind, options)
+    for key in ("dtype", "explain"):
+        if key in options and options[key] is not None:
             raise ShapecalcError(
-                "applies only with bidirectional (it says how Bidirectional merges the two directions)",
-                option="merge_mode",
+                "sets how to answer, not the layer: give it to shapes() or derive()", option=key
             )
+    return asked.config
+
+
+def request(kind: str, options: Mapping[str, Any]) -> Request:
+    """The config, dtype and explain flag that ``options`` ask for, every key checked."""
+    layer = layer_kind(kind)
+    given = _canonical(options, layer)
+    framework = to_choice(given.pop("framework", "keras"), "framework", FRAMEWORKS, {})
+    if framework not in layer.frameworks:
+        raise ShapecalcError(
+            f"PyTorch has no ConvLSTM layer; use framework keras, got {shown(framework)}",
+            option="framework",
+        )
+    dtype = to_choice(given.pop("dtype", "float32"), "dtype", OPTIONS["dtype"].choices, {})
+    explain = to_flag(given.pop("explain", False), "explain")
+    values: dict[str, Any] = {}
+    for key, value in given.items():
+        option = OPTIONS[key]
+        field = option.key_for(framework)
+        _check_applies(option, field, layer, framework)
+        if option.kind == FIXED:
+            _check_fixed(field, value, layer)
+            continue
+        values[field] = _convert(option, field, value)
+    if "merge_mode" in values and not values.get("bidirectional"):
+        raise ShapecalcError(
+            "applies only with bidirectional (it says how Bidirectional merges the two directions)",
+            option="merge_mode",
+        )
+    return Request(_config(layer, framework, values), dtype, explain)
+
+
+def _canonical(options: Mapping[str, Any], layer: LayerKind) -> dict[str, Any]:
+    """``options`` under their canonical keys; unknown keys and one option given twice refused."""
+    out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        option = find(key) if isinstance(key, str) else None
+        if option is None:
+            own = [key for option in layer_options(layer) for key in option.keys]
+            close = difflib.get_close_matches(str(key), own, n=1) or difflib.get_close_matches(
+                str(key), all_keys(), n=1
+            )
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ShapecalcError(
+                f"is not an option of {layer.name}{hint}", option=str(key), code="unknown_option"
+            )
+        if option.negation == key:
+            value = not to_flag(value, key)
+        if option.key in spelled:
+            raise ShapecalcError(f"give {spelled[option.key]} or {key}, not both", option=key)
+        if option.kind == SIZE and option.default == 0 and to_dim(value, key) == 0:
+            continue  # proj_size=0: no projection, as if not given
+        spelled[option.key] = key
+        out[option.key] = value
     return out
 
 
-def _keras_config(cell: Any, given: Mapping[str, Any]) -> RecurrentConfig:
-    extra = _sequence_options(given)
-    if "reset_after" in given:
-        extra["reset_after"] = _flag(given["reset_after"], "reset_after")
-    return RecurrentConfig(
-        cell=cell,
-        units=to_dim(_require(given, "units"), "units"),
-        input_dim=to_dim(_require(given, "input_dim"), "input_dim"),
-        **extra,
+def _check_applies(option: Option, field: str, layer: LayerKind, framework: str) -> None:
+    """Refuse an option the layer or framework lacks, saying where it applies and why not here."""
+    if option.applies_to(layer, framework):
+        return
+    if layer.family not in option.families:
+        others = [name for name, kind in LAYERS.items() if kind.family in option.families]
+        raise ShapecalcError(
+            f"is not an option of {layer.name} (it applies to {', '.join(others)})", option=field
+        )
+    if layer.cell not in option.cells:
+        if option.key == "proj_size":
+            module = {"gru": "nn.GRU", "rnn": "nn.RNN"}[layer.cell]
+            raise ShapecalcError(f"only LSTM supports a projection ({module} has no proj_size)", option=field)
+        raise ShapecalcError(f"applies to {', '.join(option.cells)} only", option=field)
+    other = option.frameworks[0]
+    why = f"; {option.why_not}" if option.why_not else ""
+    raise ShapecalcError(
+        f"is not an option of {layer.name} with framework {framework} (it applies to framework {other}{why})",
+        option=field,
     )
 
 
-def _conv_config(rank: int, given: Mapping[str, Any]) -> ConvRecurrentConfig:
-    extra = _sequence_options(given)
-    for key, field in (("strides", "strides"), ("dilation", "dilation_rate")):
-        if key in given:
-            extra[field] = _dims(given[key], key)
-    for key in ("padding", "data_format"):
-        if key in given:
-            extra[key] = _text(given[key], key)
-    return ConvRecurrentConfig(
-        rank=rank,
-        filters=to_dim(_require(given, "filters"), "filters"),
-        kernel_size=_dims(_require(given, "kernel"), "kernel"),  # type: ignore[arg-type]
-        input_shape=_dims(_require(given, "input"), "input"),  # type: ignore[arg-type]
-        **extra,
-    )
+def _check_fixed(field: str, value: Any, layer: LayerKind) -> None:
+    """``cell`` and ``rank``, as a config echoes them, must be the layer's own."""
+    own: str | int = layer.cell if field == "cell" else layer.rank
+    if value != own or isinstance(value, bool):
+        raise ShapecalcError(f"is {own!r} for layer {layer.name}, got {shown(value)}", option=field)
 
 
-def _torch_config(cell: Any, given: Mapping[str, Any]) -> TorchRecurrentConfig:
-    extra: dict[str, Any] = {}
-    for key in ("batch", "timesteps", "proj_size"):
-        if key in given:
-            extra[key] = to_dim(given[key], key)
-    for key in ("bidirectional", "use_bias", "batch_first"):
-        if key in given:
-            extra[key] = _flag(given[key], key)
-    if "num_layers" in given:
-        layers = to_dim(given["num_layers"], "num_layers")
-        if not isinstance(layers, int):
-            raise ShapecalcError(f"must be an integer, got {layers}", option="num_layers")
-        extra["num_layers"] = layers
-    return TorchRecurrentConfig(
-        cell=cell,
-        hidden_size=to_dim(_require(given, "hidden_size"), "hidden_size"),
-        input_size=to_dim(_require(given, "input_size"), "input_size"),
-        **extra,
-    )
+def _convert(option: Option, field: str, value: Any) -> Any:
+    kind = option.kind
+    if kind == SIZE:
+        return to_size(value, field)
+    if kind in (SIZES, SHAPE):
+        return to_sizes(value, field)
+    if kind == COUNT:
+        return to_count(value, field)
+    if kind == COUNTS:
+        return to_counts(value, field)
+    if kind == FLAG:
+        return to_flag(value, field)
+    if kind == CHOICE:
+        return to_choice(value, field, option.choices, dict(option.refused))
+    raise TypeError(f"option {option.key} has no conversion for kind {kind!r}")
+
+
+def _require(values: Mapping[str, Any], key: str) -> Any:
+    if key not in values:
+        raise ShapecalcError(REQUIRED, option=key, code="required")
+    return values[key]
+
+
+def _config(layer: LayerKind, framework: str, values: dict[str, Any]) -> LayerConfig:
+    if layer.rank:
+        for key in ("filters", "kernel_size", "input_shape"):
+            _require(values, key)
+        return ConvRecurrentConfig(rank=layer.rank, **values)
+    if framework == TORCH:
+        for key in ("hidden_size", "input_size"):
+            _require(values, key)
+        return TorchRecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
+    for key in ("units", "input_dim"):
+        _require(values, key)
+    return RecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
+

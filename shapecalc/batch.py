@@ -1,8 +1,9 @@
 """Batch mode: one JSON config per line in, one JSON result per line out.
 
-Each input line is an object with ``"layer"`` and the options
-:func:`shapecalc.api.build_config` takes; each output line is the object
-``--format json`` prints, compact. A line that fails gives
+Each input line is an object with ``"layer"`` and the options the layer
+commands take, under the keys of the option table (:mod:`shapecalc.options`;
+``dtype`` and ``explain`` included, and the ``config`` keys of an answer);
+each output line is the object ``--format json`` prints, compact. A line that fails gives
 ``{"line": N, "error": "..."}`` in its place and the rest go on, so a
 thousand configs cost one process start. Blank lines are skipped.
 
@@ -16,11 +17,8 @@ shapecalc.errors.ShapecalcError: units: must be a positive integer, got -3
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
-
-import click
 
 from shapecalc.errors import ShapecalcError, shown
 
@@ -79,16 +77,15 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def answer_line(raw: bytes, first: bool = False) -> dict[str, Any]:
     """The ``--format json`` object for one line's config."""
-    from shapecalc.api import build_config
+    from shapecalc.api import request
     from shapecalc.rules import derive
 
     options = parse_line(raw, first)
     layer = options.pop("layer", None)
     if layer is None:
-        raise ShapecalcError('is required (e.g. "layer": "lstm")', option="layer")
-    if not isinstance(layer, str):
-        raise ShapecalcError(f"must be text, got {shown(layer)}", option="layer")
-    return derive(build_config(layer, options)).to_json()
+        raise ShapecalcError('is required (e.g. "layer": "lstm")', option="layer", code="required")
+    asked = request(layer, options)
+    return derive(asked.config, dtype=asked.dtype, explain=asked.explain).to_json()
 
 
 def run_batch(lines: Iterable[tuple[int, bytes | None]], write: Callable[[str], object]) -> list[int]:
@@ -113,44 +110,3 @@ def run_batch(lines: Iterable[tuple[int, bytes | None]], write: Callable[[str], 
 
 def _internal(error: Exception) -> str:
     return f"internal error: {type(error).__name__}: {error}"
-
-
-def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """Let the shell complete FILE with file names."""
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(incomplete, type="file")]
-
-
-@click.command("batch")
-@click.argument("file", required=False, default="-", shell_complete=_complete_file)
-def batch(file: str) -> None:
-    """Answer many configs in one run: one JSON object per line, from FILE or stdin.
-
-    Each line holds "layer" and the options as the Python API spells them
-    (units, input_dim, kernel, input, framework, ...); each answer is the
-    --format json object on one line. A bad line answers {"line": N,
-    "error": "..."} and the rest go on. Exit code 0 when every line
-    succeeded, 1 when any failed.
-
-    \b
-    Example:
-      echo '{"layer": "lstm", "units": 32, "input_dim": 20}' | shapecalc batch
-    """
-    out = sys.stdout
-
-    def write(text: str) -> None:
-        out.write(text)
-        out.flush()  # one answer per line as it is ready, so a script can converse through a pipe
-
-    if file == "-":
-        failed = run_batch(read_lines(sys.stdin.buffer), write)
-    else:
-        try:
-            stream = open(file, "rb")  # noqa: SIM115 - closed below; open() errors are reported apart
-        except OSError as error:
-            raise click.ClickException(f"cannot read {shown(file)}: {error.strerror or error}") from None
-        with stream:
-            failed = run_batch(read_lines(stream), write)
-    if failed:
-        raise click.ClickException(f"{len(failed)} line(s) failed, the first is line {failed[0]}")

@@ -119,13 +119,13 @@ class ConvRecurrentConfig:
         if self.rank not in (1, 2, 3):
             raise ShapecalcError(f"must be 1, 2 or 3, got {self.rank}", option="rank")
         set_ = object.__setattr__
-        set_(self, "kernel_size", normalize_tuple(self.kernel_size, self.rank, "kernel"))
-        set_(self, "input_shape", normalize_tuple(self.input_shape, self.rank + 1, "input"))
+        set_(self, "kernel_size", normalize_tuple(self.kernel_size, self.rank, "kernel_size"))
+        set_(self, "input_shape", normalize_tuple(self.input_shape, self.rank + 1, "input_shape", False))
         set_(self, "strides", normalize_tuple(self.strides or 1, self.rank, "strides"))
         for stride in self.strides:
             if not isinstance(stride, int):
                 raise ShapecalcError(f"must be integers, got {stride}", option="strides")
-        set_(self, "dilation_rate", normalize_tuple(self.dilation_rate or 1, self.rank, "dilation"))
+        set_(self, "dilation_rate", normalize_tuple(self.dilation_rate or 1, self.rank, "dilation_rate"))
         check_positive(self.filters, "filters")
         check_positive(self.batch, "batch")
         check_positive(self.timesteps, "timesteps")
@@ -139,7 +139,7 @@ class ConvRecurrentConfig:
         if max(self.strides) > 1 and any(d != 1 for d in self.dilation_rate):
             raise ShapecalcError(
                 "strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
-                f"strides={_tuple_text(self.strides)} and dilation={_tuple_text(self.dilation_rate)}",
+                f"strides={_tuple_text(self.strides)} and dilation_rate={_tuple_text(self.dilation_rate)}",
                 option="strides",
             )
 

@@ -10,23 +10,31 @@ from __future__ import annotations
 class ShapecalcError(ValueError):
     """Bad input: a size, an option combination, an expression or a file.
 
-    ``option`` names where the bad value came from (``--units``, ``layer 3
-    'lstm_2': units``); the command line prints ``message`` on one line.
+    The fields say what went wrong, so that each surface renders it once, its own way:
+    ``message`` is the reason (the same words on every surface), ``option`` the key it
+    is about (``units``; the command line shows ``--units``), ``code`` a stable kind of
+    mistake (``invalid``, ``required``, ``unknown_option``, ``unknown_layer``, ...), and
+    ``where`` the place in a file or batch input (``m.yaml: layer 3 'lstm_2'``).
     """
 
-    def __init__(self, message: str, option: str | None = None) -> None:
+    def __init__(
+        self, message: str, option: str | None = None, *, code: str = "invalid", where: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.option = option
+        self.code = code
+        self.where = where
 
     def __str__(self) -> str:
-        return f"{self.option}: {self.message}" if self.option else self.message
+        text = f"{self.option}: {self.message}" if self.option else self.message
+        return f"{self.where}: {text}" if self.where else text
 
     def at(self, option: str) -> ShapecalcError:
         """The same error, attributed to ``option`` unless it already names one."""
         if self.option:
             return self
-        return ShapecalcError(self.message, option=option)
+        return ShapecalcError(self.message, option=option, code=self.code, where=self.where)
 
 
 #: Longest echo of a user's value in a message; longer values are cut in the middle.

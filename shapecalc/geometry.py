@@ -34,15 +34,24 @@ def check_positive(value: Dim, name: str) -> Dim:
     return value
 
 
-def normalize_tuple(value: Dim | Sequence[Dim], rank: int, name: str) -> tuple[Dim, ...]:
-    """``3`` -> ``(3, 3)`` for rank 2; a sequence must already have ``rank`` entries."""
+def normalize_tuple(
+    value: Dim | Sequence[Dim], rank: int, name: str, broadcast: bool = True
+) -> tuple[Dim, ...]:
+    """``3`` or ``(3,)`` -> ``(3, 3)`` for rank 2 (unless not ``broadcast``); else ``rank`` entries.
+
+    >>> normalize_tuple((3,), 2, "kernel_size"), normalize_tuple(2, 3, "strides")
+    ((3, 3), (2, 2, 2))
+    """
     if isinstance(value, (int, str, Expr)):
-        items: tuple[Dim, ...] = (value,) * rank
+        items: tuple[Dim, ...] = (value,) * (rank if broadcast else 1)
     else:
         items = tuple(value)
+        if broadcast and len(items) == 1:
+            items *= rank
     if len(items) != rank:
-        shown = " ".join(str(v) for v in items)
-        raise ShapecalcError(f"needs {rank} value(s), got {len(items)} ({shown})", option=name)
+        text = " ".join(str(v) for v in items)
+        wanted = f"1 or {rank} values" if broadcast and rank > 1 else f"{rank} value" + "s" * (rank > 1)
+        raise ShapecalcError(f"needs {wanted}, got {len(items)} ({text})", option=name)
     return tuple(check_positive(item, name) for item in items)
 
 
@@ -76,8 +85,8 @@ def valid_padding_constraint(length: Dim, kernel: Dim, dilation: Dim, axis: str)
         if span > length:
             dilated = f" (dilated to {span})" if span != kernel else ""
             raise ShapecalcError(
-                f"kernel {kernel}{dilated} is larger than the input's {axis} {length} under 'valid' padding",
-                option="kernel",
+                f"{kernel}{dilated} is larger than the input's {axis} {length} under 'valid' padding",
+                option="kernel_size",
             )
         return None
     return f"{length} >= {span}"

@@ -19,7 +19,8 @@ from functools import cache
 import click
 from hypothesis import strategies as st
 
-from shapecalc.cli import DimType, StrideType, cli
+from shapecalc.cli import cli
+from shapecalc.cli.params import ChoiceText, CountText, SizeText, ValuesText
 
 #: Longest acceptable error line (shapecalc.errors.shown keeps echoed values to about 60 characters).
 MAX_ERROR_LINE = 2000
@@ -176,14 +177,16 @@ def option_args(option: click.Option) -> st.SearchStrategy[list[str]]:
     flags = st.sampled_from([*option.opts, *option.secondary_opts])
     if option.is_flag or option.count:
         return flags.map(lambda flag: [flag])
-    if isinstance(option.type, click.Choice):
+    if isinstance(option.type, (click.Choice, ChoiceText)):
         value = st.sampled_from(list(option.type.choices)) | free_text()
-    elif isinstance(option.type, (DimType, StrideType)):
+    elif isinstance(option.type, (SizeText, CountText, ValuesText)):
         value = size_values()
     else:
         value = free_text()
-    nargs = max(option.nargs, 1)
-    return st.tuples(flags, st.lists(value, min_size=nargs, max_size=nargs)).map(lambda t: [t[0], *t[1]])
+    low, high = (1, 1)
+    if isinstance(option.type, ValuesText):  # one value for every axis, or one per axis
+        low, high = min(option.type.counts), max(option.type.counts)
+    return st.tuples(flags, st.lists(value, min_size=low, max_size=high)).map(lambda t: [t[0], *t[1]])
 
 
 def file_commands() -> set[str]:

@@ -133,9 +133,9 @@ def test_expressions_and_text_are_both_accepted() -> None:
         ("lstm", {"units": True, "input_dim": 3}, "units", "got True"),
         ("lstm", {"units": 2.5, "input_dim": 3}, "units", "got 2.5"),
         ("lstm", {"input_dim": 3}, "units", "is required"),
-        ("lstm", {"units": 3, "input_dim": 3, "kernel": 3}, "kernel", "is not an option of lstm"),
+        ("lstm", {"units": 3, "input_dim": 3, "kernel": 3}, "kernel_size", "is not an option of lstm"),
         ("transformer", {}, "layer", "unknown layer 'transformer'"),
-        ("convlstm", {"filters": 8, "kernel": (3, 3), "input": (2, 9, 1)}, "kernel", "larger than the input"),
+        ("convlstm", {"filters": 8, "kernel": (3, 3), "input": (2, 9, 1)}, "kernel_size", "larger than the"),
         (
             "convlstm",
             {"filters": 8, "kernel": (3, 3), "input": (9, 9, 1), "framework": "torch"},

@@ -79,7 +79,7 @@ def test_layer_names_complete(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_alias_completes_and_resolves(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _complete(monkeypatch, "shapecalc convlstm2") == ["convlstm2d"]
     assert "--kernel" in _complete(monkeypatch, "shapecalc convlstm2d --ker")
-    assert _complete(monkeypatch, "shapecalc convlstm2d --padding ") == ["valid", "same", "causal"]
+    assert _complete(monkeypatch, "shapecalc convlstm2d --padding ") == ["valid", "same"]
 
 
 def test_options_of_lstm_complete(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,10 +88,11 @@ def test_options_of_lstm_complete(monkeypatch: pytest.MonkeyPatch) -> None:
         assert option in offered
     assert "--kernel" not in offered
     assert _complete(monkeypatch, "shapecalc lstm --inp") == ["--input-dim", "--input-size"]
+    assert _complete(monkeypatch, "shapecalc convlstm --ker") == ["--kernel-size", "--kernel"]
 
 
 def test_choices_complete(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _complete(monkeypatch, "shapecalc convlstm --padding ") == ["valid", "same", "causal"]
+    assert _complete(monkeypatch, "shapecalc convlstm --padding ") == ["valid", "same"]
     assert _complete(monkeypatch, "shapecalc lstm --framework ") == ["keras", "torch"]
     assert {"table", "json", "markdown"} <= set(_complete(monkeypatch, "shapecalc gru --format "))
     assert _complete(monkeypatch, "shapecalc convlstm --data-format channels_f") == ["channels_first"]
@@ -126,4 +127,4 @@ def test_bash_script_completes_in_bash(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(["bash", "-c", probe], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["valid same causal", "convlstm1d convlstm convlstm3d"]
+    assert done.stdout.splitlines() == ["valid same", "convlstm1d convlstm convlstm3d"]

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shapecalc import cli
 from shapecalc.api import shapes
 from shapecalc.costs import ITEMSIZES
 from shapecalc.dims import evaluate, to_json
 from shapecalc.errors import ShapecalcError
+from shapecalc.options import OPTIONS
 
 # (kind, options, dtype, macs, flops, weight_bytes, step_bytes, sequence_bytes)
 KNOWN = [
@@ -300,4 +300,4 @@ def test_unknown_dtype_is_a_usage_error(run_cli):
 
 
 def test_cli_offers_exactly_the_known_dtypes():
-    assert tuple(ITEMSIZES) == cli.DTYPES
+    assert tuple(ITEMSIZES) == OPTIONS["dtype"].choices

@@ -544,9 +544,7 @@ REFUSALS = [
     (("gru", *KERAS, "--num-layers", "2"), "--num-layers", "stack one layer per level"),
     (("lstm", *TORCH, "--return-sequences"), "--return-sequences", "PyTorch always returns every step"),
     (("rnn", *TORCH, "--merge-mode", "sum", "--bidirectional"), "--merge-mode", "always concatenates"),
-    (("gru", *TORCH, "--no-reset-after"), "--reset-after", "like reset_after=True"),
-    (("gru", *TORCH, "--proj-size", "2"), "--proj-size", "nn.GRU has no proj_size"),
-    (("rnn", *TORCH, "--proj-size", "2"), "--proj-size", "nn.RNN has no proj_size"),
+    (("gru", *TORCH, "--no-reset-after"), "--no-reset-after", "like reset_after=True"),
     (("lstm", *TORCH, "--proj-size", "9"), "--proj-size", "must be smaller than hidden_size (8), got 9"),
     (("lstm", *KERAS, "--merge-mode", "ave"), "--merge-mode", "applies only with bidirectional"),
     (
@@ -583,6 +581,16 @@ def test_combinations_the_frameworks_lack_are_one_line_errors(run_cli, args, opt
     assert (result.code, result.out) == (2, "")
     assert result.err.startswith(f"Error: Invalid value for '{option}': "), result.err
     assert says in result.err and result.err.count("\n") == 1, result.err
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_only_lstm_has_a_projection(run_cli, cell: str) -> None:
+    """The gru and rnn commands have no --proj-size; the API and batch mode say why."""
+    assert "--proj-size" not in run_cli(cell, "--help").out
+    assert "No such option '--proj-size'" in run_cli(cell, *TORCH, "--proj-size", "2").err
+    module = {"gru": "nn.GRU", "rnn": "nn.RNN"}[cell]
+    with pytest.raises(ShapecalcError, match=f"proj_size: only LSTM supports a projection [(]{module}"):
+        shapes(cell, framework="torch", hidden_size=8, input_size=4, proj_size=2)
 
 
 def test_the_api_refuses_the_same_combinations() -> None:

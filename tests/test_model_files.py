@@ -333,7 +333,7 @@ ERRORS = [
     (
         "m.json",
         '{"input": [4, 4, 3], "layers": [{"type": "conv2d", "filters": 3, "kernel": 5}]}',
-        "m.json: layer 1 'conv2d': kernel 5 is larger than the input's rows 4 under 'valid' padding",
+        "m.json: layer 1 'conv2d': kernel_size 5 is larger than the input's rows 4 under 'valid' padding",
     ),
     (
         "m.json",

@@ -1,0 +1,44 @@
+"""The command line (the *program*): Click commands built from the option table.
+Errors and exit codes live in ``shapecalc.main``.
+
+    shapecalc lstm --units 32 --input-dim 20
+    shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3
+"""
+
+from __future__ import annotations
+
+import click
+
+from shapecalc.cli.batch import batch
+from shapecalc.cli.group import AliasedGroup, UserInterruptError
+from shapecalc.cli.layers import LAYER_COMMANDS
+from shapecalc.cli.output import piped_width
+from shapecalc.model.command import model_command
+
+__all__ = ["UserInterruptError", "cli", "piped_width"]
+
+
+@click.group(
+    cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.version_option(package_name="shapecalc", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Know thy shapes: every tensor inside LSTM, GRU, RNN and ConvLSTM layers.
+
+    Derives the shape of the input, kernels, gates, states and output of a
+    recurrent layer from its config, in the Keras 3 or PyTorch convention,
+    without importing either. Sizes may be numbers or names (W, H - 2).
+
+    \b
+    Examples:
+      shapecalc lstm --units 32 --input-dim 20
+      shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3
+      shapecalc convlstm --filters 8 --kernel 3 --input W H 3 --format json
+      shapecalc lstm --framework torch --hidden-size 32 --input-size 20 --num-layers 2
+    """
+
+
+for _command in LAYER_COMMANDS.values():
+    cli.add_command(_command)
+cli.add_command(batch)
+cli.add_command(model_command)

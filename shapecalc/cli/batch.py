@@ -1,0 +1,52 @@
+"""``shapecalc batch``: the Click command around :mod:`shapecalc.batch`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from shapecalc.batch import read_lines, run_batch
+from shapecalc.errors import shown
+
+
+def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Let the shell complete FILE with file names."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
+@click.command("batch")
+@click.argument("file", required=False, default="-", shell_complete=_complete_file)
+def batch(file: str) -> None:
+    """Answer many configs in one run: one JSON object per line, from FILE or stdin.
+
+    Each line holds "layer" and the layer commands' options under their keys
+    (units, input_dim, kernel_size, input_shape, framework, dtype, explain,
+    ...); each answer is the --format json object on one line. A bad line answers {"line": N,
+    "error": "..."} and the rest go on. Exit code 0 when every line
+    succeeded, 1 when any failed.
+
+    \b
+    Example:
+      echo '{"layer": "lstm", "units": 32, "input_dim": 20}' | shapecalc batch
+    """
+    out = sys.stdout
+
+    def write(text: str) -> None:
+        out.write(text)
+        out.flush()  # one answer per line as it is ready, so a script can converse through a pipe
+
+    if file == "-":
+        failed = run_batch(read_lines(sys.stdin.buffer), write)
+    else:
+        try:
+            stream = open(file, "rb")  # noqa: SIM115 - closed below; open() errors are reported apart
+        except OSError as error:
+            raise click.ClickException(f"cannot read {shown(file)}: {error.strerror or error}") from None
+        with stream:
+            failed = run_batch(read_lines(stream), write)
+    if failed:
+        raise click.ClickException(f"{len(failed)} line(s) failed, the first is line {failed[0]}")

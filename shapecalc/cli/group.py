@@ -1,0 +1,71 @@
+"""The ``shapecalc`` group: commands by name or alias, a did-you-mean for unknown ones,
+Ctrl-C turned into one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from shapecalc.errors import shown
+from shapecalc.options import LAYER_ALIASES
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+
+class UserInterruptError(Exception):
+    """Ctrl-C inside a command; ``shapecalc.main`` ends the run with one line and exit 130."""
+
+
+class AliasedGroup(click.Group):
+    """A group that also answers to aliases (``convlstm2d`` for ``convlstm``)."""
+
+    aliases = LAYER_ALIASES
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Click would turn it into Abort after printing a blank line on stderr.
+            raise UserInterruptError from None
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands, each alias listed right after the command it names."""
+        rows = []
+        limit = formatter.width - 6 - max(len(name) for name in [*self.commands, *self.aliases])
+        for name, command in self.commands.items():
+            rows.append((name, command.get_short_help_str(limit=limit)))
+            rows += [(alias, f"Same as {name}.") for alias, target in self.aliases.items() if target == name]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Commands as usual; an alias only once the prefix leaves nothing else (``convlstm2``)."""
+        items = super().shell_complete(ctx, incomplete)
+        if not items and incomplete:
+            from click.shell_completion import CompletionItem
+
+            items = [CompletionItem(alias) for alias in self.aliases if alias.startswith(incomplete)]
+        return items
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            known = [*self.commands, *self.aliases]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else "Layers and commands:"
+            listed = "" if close else " " + ", ".join(self.commands) + "."
+            ctx.fail(f"No such command {shown(name)}. {hint}{listed}")
+        return super().resolve_command(ctx, args)

@@ -1,0 +1,179 @@
+"""The layer commands (``lstm``, ``gru``, ``rnn``, ``convlstm1d``, ``convlstm``, ``convlstm3d``),
+generated in one loop from the option table.
+
+The command line only gathers text: every value goes to
+:func:`shapecalc.api.request` as typed, so a mistake gets the reason it gets
+in batch mode and in model files. An error names the flag the user typed.
+
+>>> sorted(LAYER_COMMANDS)
+['convlstm', 'convlstm1d', 'convlstm3d', 'gru', 'lstm', 'rnn']
+>>> [p.opts for p in LAYER_COMMANDS["convlstm"].params if p.name == "kernel_size"]
+[['--kernel-size', '--kernel']]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from click.core import ParameterSource
+
+from shapecalc.cli.output import output_width, wants_color
+from shapecalc.cli.params import (
+    FORMATS,
+    ChoiceText,
+    CountText,
+    SizeText,
+    TableOption,
+    ValuesText,
+    gather_values,
+    typed_flag,
+)
+from shapecalc.errors import ShapecalcError
+from shapecalc.options import (
+    CHOICE,
+    COUNT,
+    COUNTS,
+    FLAG,
+    LAYERS,
+    SECTIONS,
+    SHAPE,
+    SIZE,
+    SIZES,
+    LayerKind,
+    Option,
+    layer_options,
+)
+
+#: What each command says of itself, and an example that runs as printed.
+_ABOUT = {
+    "lstm": ("LSTM: Keras LSTM or PyTorch nn.LSTM.", "shapecalc lstm --units 32 --input-dim 20"),
+    "gru": ("GRU: Keras GRU or PyTorch nn.GRU.", "shapecalc gru --units 32 --input-dim 20 --no-reset-after"),
+    "rnn": ("Simple RNN: Keras SimpleRNN or PyTorch nn.RNN.", "shapecalc rnn --units 32 --input-dim 20"),
+    "convlstm1d": ("", "shapecalc convlstm1d --filters 8 --kernel 3 --input 100 3"),
+    "convlstm": ("", "shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3"),
+    "convlstm3d": ("", "shapecalc convlstm3d --filters 4 --kernel 3 --input 16 32 32 1"),
+}
+#: A frame's axes in ``channels_last`` order, per ConvLSTM rank.
+_FRAME_AXES = {1: "L C", 2: "W H C", 3: "D H W C"}
+
+
+class LayerCommand(click.Command):
+    """A layer command: values gathered per option, help in the option table's sections."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, gather_values(self, ctx, args))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {name: [] for name in SECTIONS}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections[getattr(param, "section", "Output")].append(record)
+        for name, rows in sections.items():
+            if rows:
+                with formatter.section(f"{name} options"):
+                    formatter.write_dl(rows)
+
+
+def _default_text(spec: Option) -> str:
+    if spec.default is None or spec.default is False:
+        return ""
+    if spec.default is True:
+        return f"  [default: {spec.flags[0]}]"
+    return f"  [default: {spec.default}]"
+
+
+def _metavar(spec: Option, layer: LayerKind) -> str:
+    if spec.kind == SHAPE:
+        return _FRAME_AXES[layer.rank]
+    if spec.kind in (SIZES, COUNTS) and layer.rank > 1:
+        return f"{spec.metavar} [{' '.join([spec.metavar] * (layer.rank - 1))}]"
+    return spec.metavar
+
+
+def table_option(spec: Option, layer: LayerKind) -> click.Option:
+    """The Click option for ``spec`` on ``layer``'s command."""
+    help_text = spec.help + _default_text(spec)
+    if spec.kind == FLAG:
+        declarations = list(spec.flags)
+        if spec.default is True:
+            off = "--" + (spec.negation or f"no_{spec.key}").replace("_", "-")
+            declarations = [f"{declarations[0]}/{off}"]
+        return TableOption(spec, [spec.key, *declarations], is_flag=True, default=None, help=help_text)
+    kinds: dict[str, click.ParamType[Any]] = {SIZE: SizeText(), COUNT: CountText()}
+    if spec.kind == CHOICE:
+        choices = layer.frameworks if spec.key == "framework" else spec.choices
+        kind: click.ParamType[Any] = ChoiceText(choices)
+        metavar = "[" + "|".join(choices) + "]"
+    elif spec.kind in (SIZES, SHAPE, COUNTS):
+        counts = (layer.rank + 1,) if spec.kind == SHAPE else tuple(sorted({1, layer.rank}))
+        kind, metavar = ValuesText(counts), _metavar(spec, layer)
+    else:
+        kind, metavar = kinds[spec.kind], spec.metavar
+    return TableOption(spec, [spec.key, *spec.flags], type=kind, metavar=metavar, help=help_text)
+
+
+def _format_option() -> click.Option:
+    option = click.Option(
+        ["fmt", "--format"],
+        type=click.Choice(FORMATS),
+        default="table",
+        help="Output format.  [default: table]",
+    )
+    option.section = "Output"  # type: ignore[attr-defined]
+    return option
+
+
+def layer_command(layer: LayerKind) -> click.Command:
+    """The command for ``layer``: one option per table entry that applies to it."""
+    summary, example = _ABOUT[layer.name]
+    if layer.rank:
+        axes = _FRAME_AXES[layer.rank]
+        summary = (
+            f"Keras ConvLSTM{layer.rank}D: convolutional LSTM over {layer.rank}-D frames.\n\n"
+            f"--input-shape (or --input) takes one frame: {axes} for channels_last, "
+            "channels first for channels_first."
+        )
+    params: list[click.Parameter] = [table_option(spec, layer) for spec in layer_options(layer) if spec.cli]
+    params.append(_format_option())
+
+    def run(fmt: str, **options: Any) -> None:
+        emit(layer, fmt, options)
+
+    return LayerCommand(
+        layer.name,
+        params=params,
+        callback=run,
+        help=f"{summary}\n\n\b\nExample:\n  {example}",
+        context_settings={"max_content_width": 100},
+    )
+
+
+def emit(layer: LayerKind, fmt: str, options: dict[str, Any]) -> None:
+    """Build, derive and print: the one path every layer command takes."""
+    ctx = click.get_current_context()
+    given = {
+        key: value
+        for key, value in options.items()
+        if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
+    }
+    from shapecalc.api import REQUIRED, request  # the engine loads only when a command runs
+    from shapecalc.rules import derive
+
+    try:
+        asked = request(layer.name, given)
+        # The HTML page always holds the equations.
+        result = derive(asked.config, dtype=asked.dtype, explain=asked.explain or fmt == "html")
+    except ShapecalcError as error:
+        flag = typed_flag(ctx, error.option) if error.option else None
+        if error.message == REQUIRED and flag:
+            raise click.UsageError(f"Missing option '{flag}'.", ctx=ctx) from None
+        raise click.BadParameter(error.message, ctx=ctx, param_hint=f"'{flag}'" if flag else None) from None
+    from shapecalc.render import render
+
+    color = wants_color(fmt)
+    click.echo(render(result, fmt, color=color, width=output_width()), nl=False, color=color)
+
+
+LAYER_COMMANDS = {name: layer_command(layer) for name, layer in LAYERS.items()}

@@ -1,0 +1,210 @@
+"""The option table: every option of a layer, written once.
+
+The Click commands, :func:`shapecalc.api.build_config`, batch mode and the
+recurrent layers of model files all read this table: its keys, aliases,
+flags, kinds, choices, where each option applies and why the other framework
+lacks it. It imports nothing, so the command line can build its commands from
+it before any of the engine loads.
+
+>>> OPTIONS["kernel_size"].flags
+('--kernel-size', '--kernel')
+>>> find("dilation").key, find("hidden_size").key
+('dilation_rate', 'units')
+>>> OPTIONS["units"].key_for("torch")
+'hidden_size'
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+#: Value kinds: how a value is converted (``shapecalc.convert``) and how the CLI takes it.
+SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
+    "size",
+    "sizes",
+    "shape",
+    "count",
+    "counts",
+    "flag",
+    "choice",
+    "fixed",
+)
+KERAS, TORCH = "keras", "torch"
+FRAMEWORKS = (KERAS, TORCH)
+#: Help sections, in the order ``--help`` shows them.
+SECTIONS = ("Layer", "Sequence", "PyTorch", "Output")
+
+
+class LayerKind(NamedTuple):
+    """A layer command: ``cell`` is the recurrent cell; ``rank`` the ConvLSTM rank (0: not conv)."""
+
+    name: str
+    cell: str
+    rank: int = 0
+
+    @property
+    def family(self) -> str:
+        """``conv`` for the ConvLSTM layers, ``rnn`` for the others."""
+        return "conv" if self.rank else "rnn"
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        return (KERAS,) if self.rank else FRAMEWORKS
+
+
+#: The layer commands, each once; :data:`LAYER_ALIASES` adds other names for them.
+LAYERS = {
+    kind.name: kind
+    for kind in (
+        LayerKind("lstm", "lstm"),
+        LayerKind("gru", "gru"),
+        LayerKind("rnn", "rnn"),
+        LayerKind("convlstm1d", "lstm", 1),
+        LayerKind("convlstm", "lstm", 2),
+        LayerKind("convlstm3d", "lstm", 3),
+    )
+}
+LAYER_ALIASES = {"convlstm2d": "convlstm"}
+
+
+class Option(NamedTuple):
+    """One option. ``key`` is the config field (a Keras or PyTorch constructor argument);
+    ``torch_key`` is its name under PyTorch when that differs (``hidden_size`` for ``units``).
+
+    ``aliases`` are accepted on every surface, as keys and as ``--flags``. ``families``,
+    ``cells`` and ``frameworks`` say where the option applies; ``why_not`` says why the
+    other framework has no such option. ``refused`` maps a value a framework lacks to the
+    reason (``causal`` padding). ``negation`` is a key meaning the opposite flag
+    (``no_bias`` for ``use_bias``). ``config`` is false for options that shape the answer,
+    not the layer (``dtype``, ``explain``).
+    """
+
+    key: str
+    kind: str
+    help: str
+    section: str = "Layer"
+    aliases: tuple[str, ...] = ()
+    torch_key: str = ""
+    families: tuple[str, ...] = ("rnn", "conv")
+    cells: tuple[str, ...] = ("lstm", "gru", "rnn")
+    frameworks: tuple[str, ...] = FRAMEWORKS
+    choices: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
+    default: object = None
+    why_not: str = ""
+    negation: str = ""
+    metavar: str = ""
+    config: bool = True
+    cli: bool = True
+
+    def key_for(self, framework: str) -> str:
+        """The key this option has in ``framework``'s config."""
+        return self.torch_key if framework == TORCH and self.torch_key else self.key
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key that names this option: canonical, PyTorch, aliases."""
+        return (self.key, *((self.torch_key,) if self.torch_key else ()), *self.aliases)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The command-line flags, canonical first (``--kernel-size``, ``--kernel``)."""
+        return tuple("--" + key.replace("_", "-") for key in self.keys)
+
+    def applies_to(self, layer: LayerKind, framework: str) -> bool:
+        return (
+            layer.family in self.families and layer.cell in self.cells and framework in self.frameworks
+        )
+
+
+_KERAS_ONLY = (KERAS,)
+_TORCH_ONLY = (TORCH,)
+_PYTORCH_RETURNS = "PyTorch always returns every step's output and the final states"
+
+OPTIONS = {
+    option.key: option
+    for option in (
+        # The layer.
+        Option("units", SIZE, "Hidden size: Keras units, PyTorch hidden_size.", torch_key="hidden_size",
+               families=("rnn",), metavar="SIZE"),
+        Option("input_dim", SIZE, "Features per time step: Keras input_dim, PyTorch input_size.",
+               torch_key="input_size", families=("rnn",), metavar="SIZE"),
+        Option("filters", SIZE, "Output channels.", families=("conv",), metavar="SIZE"),
+        Option("kernel_size", SIZES, "Kernel size: one value per axis, or one for every axis.",
+               aliases=("kernel",), families=("conv",), metavar="K"),
+        Option("input_shape", SHAPE, "One frame, in data-format order (channels last by default).",
+               aliases=("input",), families=("conv",), metavar="SIZE"),
+        Option("strides", COUNTS, "Input-convolution strides: per axis, or one for every axis.",
+               families=("conv",), default=1, metavar="N"),
+        Option("padding", CHOICE, "Padding of the input convolution.", families=("conv",),
+               choices=("valid", "same"), default="valid",
+               refused=(("causal", "ConvLSTM layers accept only 'valid' and 'same'"),)),
+        Option("dilation_rate", SIZES, "Dilation rate: per axis, or one for every axis.",
+               aliases=("dilation",), families=("conv",), default=1, metavar="D"),
+        Option("data_format", CHOICE, "Axis order of a frame.", families=("conv",),
+               choices=("channels_last", "channels_first"), default="channels_last"),
+        Option("use_bias", FLAG, "Build the layer with biases (--no-bias: without).", default=True,
+               negation="no_bias"),
+        Option("reset_after", FLAG, "Keras GRU reset_after: a separate recurrent bias.", cells=("gru",),
+               families=("rnn",), frameworks=_KERAS_ONLY, default=True,
+               why_not="nn.GRU always applies the reset gate after the recurrent product, "
+               "like reset_after=True"),
+        Option("framework", CHOICE, "Whose convention: Keras 3 layers or PyTorch modules.",
+               choices=FRAMEWORKS, default=KERAS, config=False),
+        # The sequence around it.
+        Option("batch", SIZE, "Batch size: a number or a name.", section="Sequence",
+               aliases=("batch_size",), default="batch", metavar="SIZE"),
+        Option("timesteps", SIZE, "Sequence length: a number or a name.", section="Sequence",
+               aliases=("timestep",), default="timestep", metavar="SIZE"),
+        Option("bidirectional", FLAG, "Both directions: Keras Bidirectional, PyTorch bidirectional=True.",
+               section="Sequence", default=False),
+        Option("return_sequences", FLAG, "Return the output of every time step.", section="Sequence",
+               frameworks=_KERAS_ONLY, default=False, why_not=_PYTORCH_RETURNS),
+        Option("return_state", FLAG, "Also return the final states.", section="Sequence",
+               frameworks=_KERAS_ONLY, default=False, why_not=_PYTORCH_RETURNS),
+        Option("merge_mode", CHOICE, "How Bidirectional merges the two directions.", section="Sequence",
+               frameworks=_KERAS_ONLY, choices=("concat", "sum", "ave", "mul", "none"), default="concat",
+               why_not="PyTorch always concatenates the two directions"),
+        # PyTorch's own.
+        Option("num_layers", COUNT, "Stacked layers.", section="PyTorch", families=("rnn",),
+               frameworks=_TORCH_ONLY, default=1, metavar="N",
+               why_not="with Keras, stack one layer per level"),
+        Option("proj_size", SIZE, "LSTM projection size (smaller than hidden_size; 0: none).",
+               section="PyTorch", families=("rnn",), cells=("lstm",), frameworks=_TORCH_ONLY,
+               default=0, metavar="SIZE", why_not="Keras LSTM has no projection"),
+        Option("batch_first", FLAG, "Input and output are (batch, seq, feature).", section="PyTorch",
+               families=("rnn",), frameworks=_TORCH_ONLY, default=False,
+               why_not="Keras inputs are always batch first"),
+        # What to answer.
+        Option("dtype", CHOICE, "Element type for the weight and activation bytes.", section="Output",
+               choices=("float32", "float16", "bfloat16", "float64"), default="float32", config=False),
+        Option("explain", FLAG, "Also show the equations of one time step, every operand's shape.",
+               section="Output", default=False, config=False),
+        # Keys a config carries that the layer command already fixes; accepted back when they agree.
+        Option("cell", FIXED, "The recurrent cell.", cli=False),
+        Option("rank", FIXED, "The ConvLSTM rank.", families=("conv",), cli=False),
+    )
+}  # fmt: skip
+
+#: Every key and alias -> its option.
+_BY_KEY = {key: option for option in OPTIONS.values() for key in option.keys}
+_BY_KEY.update({option.negation: option for option in OPTIONS.values() if option.negation})
+
+
+def find(key: str) -> Option | None:
+    """The option ``key`` names (canonical, PyTorch spelling, alias or negation), else ``None``."""
+    return _BY_KEY.get(key)
+
+
+def layer_options(layer: LayerKind) -> list[Option]:
+    """The options a layer command has under any of its frameworks, in table order."""
+    return [
+        option
+        for option in OPTIONS.values()
+        if any(option.applies_to(layer, framework) for framework in layer.frameworks)
+    ]
+
+
+def all_keys() -> list[str]:
+    """Every key any surface accepts, aliases and negations included (for did-you-mean)."""
+    return sorted(_BY_KEY)
