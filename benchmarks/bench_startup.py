@@ -8,6 +8,7 @@ child's CPU time, and each median as a ratio to ``python -c pass``.
 Cases:
 
 * ``python``: ``python -c pass``, the floor;
+* ``click``: ``python -c "import click"``, what any Click program pays before it does anything;
 * ``json``: ``shapecalc lstm --units 32 --input-dim 20 --format json`` (target 2.5x);
 * ``table``: the same, as the default rich table, piped (target 4x);
 * ``completion``: a bash completion request for ``shapecalc lstm --`` (target 2.5x);
@@ -50,8 +51,11 @@ TORCHINFO_JOB = (
     "import torch, torchinfo; "
     "print(torchinfo.summary(torch.nn.LSTM(20, 32), input_size=(5, 1, 20), verbose=0))"
 )
-#: The most each case may take, as a multiple of ``python -c pass`` (issue 6).
+#: The most each case may take, as a multiple of ``python -c pass``.
 TARGETS = {"json": 2.5, "completion": 2.5, "table": 4.0}
+#: The most the JSON path may take as a multiple of ``python -c "import click"``: shapecalc's
+#: own share on top of Click stays a quarter of Click's.
+CLICK_TARGETS = {"json": 1.25}
 
 
 @dataclass
@@ -99,6 +103,7 @@ def cases(with_frameworks: bool) -> list[Case]:
     shapecalc = [PYTHON, "-m", "shapecalc"]
     found = [
         Case("python", [PYTHON, "-c", "pass"]),
+        Case("click", [PYTHON, "-c", "import click"]),
         Case("json", [*shapecalc, *LSTM_ARGS, "--format", "json"]),
         Case("table", [*shapecalc, *LSTM_ARGS]),
         Case(
@@ -137,6 +142,7 @@ def measure(found: list[Case], runs: int, framework_runs: int, warmup: int) -> N
 def report(found: list[Case]) -> dict[str, object]:
     floor = statistics.median(found[0].wall)
     floor_cpu = statistics.median(found[0].cpu)
+    click_floor = statistics.median(found[1].wall)
     rows: dict[str, dict[str, float | int | bool | None]] = {}
     for case in found:
         median = statistics.median(case.wall)
@@ -151,7 +157,12 @@ def report(found: list[Case]) -> dict[str, object]:
             "cpu_ratio": round(statistics.median(case.cpu) / floor_cpu, 2),
             "target": target,
             "met": None if target is None else median / floor <= target,
+            "click_ratio": round(median / click_floor, 2),
+            "click_target": CLICK_TARGETS.get(case.name),
         }
+        click_target = CLICK_TARGETS.get(case.name)
+        if click_target is not None:
+            rows[case.name]["met"] = bool(rows[case.name]["met"]) and median / click_floor <= click_target
         if case.instructions is not None and found[0].instructions:
             rows[case.name]["instructions"] = case.instructions
             rows[case.name]["instruction_ratio"] = round(case.instructions / found[0].instructions, 2)
@@ -167,10 +178,11 @@ def print_table(result: dict[str, object]) -> None:
     rows = result["cases"]
     assert isinstance(rows, dict)
     print(f"cold starts, Python {result['python']} ({result['executable']})")
-    header = ("case", "runs", "median ms", "min ms", "cpu ms", "ratio", "target")
-    print("{:<11} {:>4} {:>10} {:>8} {:>8} {:>7} {:>7}".format(*header))
+    header = ("case", "runs", "median ms", "min ms", "cpu ms", "ratio", "target", "/click", "target")
+    print("{:<11} {:>4} {:>10} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7}".format(*header))
     for name, row in rows.items():
         target = f"{row['target']}x" if row["target"] else ""
+        click_target = f"{row['click_target']}x" if row["click_target"] else ""
         verdict = "" if row["met"] is None else ("ok" if row["met"] else "MISSED")
         counted = (
             f"  {row['instructions'] / 1e6:.1f}M instructions, {row['instruction_ratio']:.2f}x"
@@ -179,7 +191,8 @@ def print_table(result: dict[str, object]) -> None:
         )
         print(
             f"{name:<11} {row['runs']:>4} {row['median_ms']:>10.1f} {row['min_ms']:>8.1f} "
-            f"{row['cpu_ms']:>8.1f} {row['ratio']:>6.2f}x {target:>7} {verdict:<6}{counted}"
+            f"{row['cpu_ms']:>8.1f} {row['ratio']:>6.2f}x {target:>7} {row['click_ratio']:>6.2f}x "
+            f"{click_target:>7} {verdict:<6}{counted}"
         )
 
 

@@ -14,13 +14,12 @@ so an option has the same keys, aliases and reasons everywhere.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
 from shapecalc.convert import to_choice, to_count, to_counts, to_dim, to_flag, to_size, to_sizes
-from shapecalc.errors import ShapecalcError, shown
+from shapecalc.errors import ShapecalcError, did_you_mean, shown
 from shapecalc.options import (
     CHOICE,
     COUNT,
@@ -77,10 +76,9 @@ def layer_kind(kind: Any) -> LayerKind:
     name = LAYER_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     if not isinstance(name, str) or name not in LAYERS:
         known = [*LAYERS, *LAYER_ALIASES]
-        close = difflib.get_close_matches(str(kind), known, n=1) if isinstance(kind, str) else []
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(kind, known) if isinstance(kind, str) else ""
         raise ShapecalcError(
-            f"unknown layer {shown(kind)}; {hint}expected one of {', '.join(known)}",
+            f"unknown layer {shown(kind)}{hint}; expected one of {', '.join(known)}",
             option="layer",
             code="unknown_layer",
         )
@@ -137,10 +135,7 @@ def _canonical(options: Mapping[str, Any], layer: LayerKind) -> dict[str, Any]:
         option = find(key) if isinstance(key, str) else None
         if option is None:
             own = [key for option in layer_options(layer) for key in option.keys]
-            close = difflib.get_close_matches(str(key), own, n=1) or difflib.get_close_matches(
-                str(key), all_keys(), n=1
-            )
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, own) or did_you_mean(key, all_keys())
             raise ShapecalcError(
                 f"is not an option of {layer.name}{hint}", option=str(key), code="unknown_option"
             )

@@ -74,3 +74,15 @@ def shown(value: object) -> str:
     half = SHOWN_LENGTH // 2
     size = f" ({len(value)} characters)" if isinstance(value, str) else ""
     return f"{text[:half]}...{text[-half:]}{size}"
+
+
+def did_you_mean(word: object, known: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'units'?)`` when ``word`` is close to one of ``known``, else ``""``.
+
+    >>> did_you_mean("unitz", ["units", "input_dim"])
+    " (did you mean 'units'?)"
+    """
+    import difflib  # only when there is a mistake to explain
+
+    close = difflib.get_close_matches(str(word), list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

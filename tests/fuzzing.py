@@ -193,14 +193,14 @@ def file_commands() -> set[str]:
     """Commands that take a file argument (``batch``, ``model``): fuzzed with files instead."""
     return {
         name
-        for name, command in cli.commands.items()
+        for name, command in cli.all_commands().items()
         if any(isinstance(p, click.Argument) for p in command.params)
     }
 
 
 def layer_argv() -> st.SearchStrategy[list[str]]:
     """A layer command (or an alias) with a random subset of its options, mostly --format json."""
-    names = sorted(set(cli.commands) - file_commands())
+    names = sorted(set(cli.all_commands()) - file_commands())
     return st.sampled_from([*names, "convlstm2d"]).flatmap(_command_argv)
 
 

@@ -30,16 +30,18 @@ def test_startup_benchmark_runs_and_json_starts_within_5x_of_bare_python() -> No
     result = run_script("bench_startup.py", "--runs", "5", "--warmup", "1", "--no-frameworks")
     cases = result["cases"]
     assert isinstance(cases, dict)
-    assert list(cases) == ["python", "json", "table", "completion"]
+    assert list(cases) == ["python", "click", "json", "table", "completion"]
     for row in cases.values():
         assert row["runs"] == 5 and row["median_ms"] > 0 and row["cpu_ms"] > 0
     assert cases["python"]["ratio"] == 1.0
     assert {name: row["target"] for name, row in cases.items()} == {
         "python": None,
+        "click": None,
         "json": 2.5,
         "table": 4.0,
         "completion": 2.5,
     }
+    assert cases["json"]["click_target"] == 1.25
     # The fastest runs are the least disturbed by other load on the machine.
     assert cases["json"]["min_ratio"] < 5, cases
 

@@ -15,7 +15,7 @@ import pytest
 from shapecalc.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["", *cli.commands]  # "" is the program itself
+COMMANDS = ["", *cli.all_commands()]  # "" is the program itself
 LAYERS = ["lstm", "gru", "rnn", "convlstm1d", "convlstm", "convlstm3d"]
 
 

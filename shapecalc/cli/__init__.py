@@ -7,13 +7,16 @@ Errors and exit codes live in ``shapecalc.main``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 
 from shapecalc.cli.batch import batch
 from shapecalc.cli.group import AliasedGroup, UserInterruptError
-from shapecalc.cli.layers import LAYER_COMMANDS
+from shapecalc.cli.layers import layer_command
 from shapecalc.cli.output import piped_width
 from shapecalc.model.command import model_command
+from shapecalc.options import LAYERS
 
 __all__ = ["UserInterruptError", "cli", "piped_width"]
 
@@ -21,7 +24,14 @@ __all__ = ["UserInterruptError", "cli", "piped_width"]
 @click.group(
     cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
-@click.version_option(package_name="shapecalc", message="%(prog)s %(version)s")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, param, value: _print_version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Know thy shapes: every tensor inside LSTM, GRU, RNN and ConvLSTM layers.
 
@@ -38,7 +48,15 @@ def cli() -> None:
     """
 
 
-for _command in LAYER_COMMANDS.values():
-    cli.add_command(_command)
+def _print_version(ctx: click.Context) -> None:
+    from importlib.metadata import version  # only for --version
+
+    click.echo(f"shapecalc {version('shapecalc')}")
+    ctx.exit()
+
+
+assert isinstance(cli, AliasedGroup)
+for _name, _layer in LAYERS.items():
+    cli.add_lazy_command(_name, partial(layer_command, _layer))
 cli.add_command(batch)
 cli.add_command(model_command)

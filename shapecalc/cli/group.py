@@ -4,7 +4,7 @@ Ctrl-C turned into one line.
 
 from __future__ import annotations
 
-import difflib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,9 +21,29 @@ class UserInterruptError(Exception):
 
 
 class AliasedGroup(click.Group):
-    """A group that also answers to aliases (``convlstm2d`` for ``convlstm``)."""
+    """A group that also answers to aliases (``convlstm2d`` for ``convlstm``), and builds each
+    layer command only when it is asked for: a run builds the one it runs (start-up speed)."""
 
     aliases = LAYER_ALIASES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.factories: dict[str, Callable[[], click.Command]] = {}
+        self.order: list[str] = []
+
+    def add_lazy_command(self, name: str, factory: Callable[[], click.Command]) -> None:
+        """Register ``name``, built by ``factory`` the first time it is looked up."""
+        self.factories[name] = factory
+        self.order.append(name)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(cmd, name)
+        self.order.append(name or cmd.name or "")
+
+    def all_commands(self) -> dict[str, click.Command]:
+        """Every command, built, in listing order."""
+        ctx = click.Context(self)
+        return {name: command for name in self.list_commands(ctx) if (command := self.get_command(ctx, name))}
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -33,16 +53,21 @@ class AliasedGroup(click.Group):
             raise UserInterruptError from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+        name = self.aliases.get(cmd_name, cmd_name)
+        factory = self.factories.pop(name, None)
+        if factory is not None:
+            self.commands[name] = factory()
+        return super().get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return list(self.order)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands, each alias listed right after the command it names."""
         rows = []
-        limit = formatter.width - 6 - max(len(name) for name in [*self.commands, *self.aliases])
-        for name, command in self.commands.items():
+        commands = self.all_commands()
+        limit = formatter.width - 6 - max(len(name) for name in [*commands, *self.aliases])
+        for name, command in commands.items():
             rows.append((name, command.get_short_help_str(limit=limit)))
             rows += [(alias, f"Same as {name}.") for alias, target in self.aliases.items() if target == name]
         with formatter.section("Commands"):
@@ -63,9 +88,11 @@ class AliasedGroup(click.Group):
         name = args[0] if args else ""
         unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
         if unknown and not ctx.resilient_parsing:
-            known = [*self.commands, *self.aliases]
+            import difflib  # only for a mistyped command
+
+            known = [*self.list_commands(ctx), *self.aliases]
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
             hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else "Layers and commands:"
-            listed = "" if close else " " + ", ".join(self.commands) + "."
+            listed = "" if close else " " + ", ".join(self.list_commands(ctx)) + "."
             ctx.fail(f"No such command {shown(name)}. {hint}{listed}")
         return super().resolve_command(ctx, args)

@@ -5,9 +5,8 @@ The command line only gathers text: every value goes to
 :func:`shapecalc.api.request` as typed, so a mistake gets the reason it gets
 in batch mode and in model files. An error names the flag the user typed.
 
->>> sorted(LAYER_COMMANDS)
-['convlstm', 'convlstm1d', 'convlstm3d', 'gru', 'lstm', 'rnn']
->>> [p.opts for p in LAYER_COMMANDS["convlstm"].params if p.name == "kernel_size"]
+>>> from shapecalc.options import LAYERS
+>>> [p.opts for p in layer_command(LAYERS["convlstm"]).params if p.name == "kernel_size"]
 [['--kernel-size', '--kernel']]
 """
 
@@ -35,7 +34,6 @@ from shapecalc.options import (
     COUNT,
     COUNTS,
     FLAG,
-    LAYERS,
     SECTIONS,
     SHAPE,
     SIZE,
@@ -175,5 +173,3 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any]) -> None:
     color = wants_color(fmt)
     click.echo(render(result, fmt, color=color, width=output_width()), nl=False, color=color)
 
-
-LAYER_COMMANDS = {name: layer_command(layer) for name, layer in LAYERS.items()}
