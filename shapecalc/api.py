@@ -112,12 +112,14 @@ def request(kind: str, options: Mapping[str, Any]) -> Request:
     for key, value in given.items():
         option = OPTIONS[key]
         field = option.key_for(framework)
+        if layer.cell not in option.cells and value is option.default:
+            continue  # reset_after=True on an LSTM, as its config echoes it: it changes nothing
         _check_applies(option, field, layer, framework)
         if option.kind == FIXED:
             _check_fixed(field, value, layer)
             continue
         values[field] = _convert(option, field, value)
-    if "merge_mode" in values and not values.get("bidirectional"):
+    if values.get("merge_mode", "concat") != "concat" and not values.get("bidirectional"):
         raise ShapecalcError(
             "applies only with bidirectional (it says how Bidirectional merges the two directions)",
             option="merge_mode",
