@@ -5,6 +5,9 @@ output, run this, read the diff, and commit it::
 
     python scripts/update_readme.py
 
+It also writes the options table (between ``<!-- begin:options-table -->`` and
+``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``.
+
 Only the sections the tests check (``<!-- begin:NAME -->`` ... ``<!-- end:NAME -->``) are
 rewritten; the short excerpts above them are left as written. Commands run in order in one
 scratch directory that sees the repository's ``tests/`` and ``benchmarks/``, at 100 columns,
@@ -58,6 +61,43 @@ def _rerun(body: str, scratch: Path, env: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def options_table() -> str:
+    """The README's table of every option, made from ``shapecalc.options.OPTIONS``."""
+    from shapecalc.options import FIXED, LAYERS, OPTIONS
+
+    lines = [
+        "| key | also | command line | layers | framework | default | meaning |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for option in OPTIONS.values():
+        if option.kind == FIXED:
+            continue
+        layers = [
+            name for name, kind in LAYERS.items() if any(option.applies_to(kind, f) for f in kind.frameworks)
+        ]
+        also = [*option.keys[1:], *([option.negation] if option.negation else [])]
+        flags = list(option.flags)
+        if option.negation:
+            flags.append("--" + option.negation.replace("_", "-"))
+        elif option.default is True:
+            flags.append("--no-" + option.key.replace("_", "-"))
+        used = {f for kind in LAYERS.values() for f in kind.frameworks if option.applies_to(kind, f)}
+        frameworks = "both" if len(used) == 2 else used.pop()
+        values = f" ({'; '.join(option.choices)})" if option.choices else ""
+        default = "" if option.default is None or option.default is False else f"`{option.default}`"
+        default = default.replace("True", "true")
+        key = f"`{option.key}`"
+        lines.append(
+            f"| {key} | {', '.join(f'`{a}`' for a in also)} | {', '.join(f'`{f}`' for f in flags)} | "
+            f"{'all' if len(layers) == len(LAYERS) else ', '.join(layers)} | {frameworks} | {default} | "
+            f"{option.help}{values} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+_OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
@@ -78,6 +118,7 @@ def main() -> int:
             + s[4],
             text,
         )
+    new = _OPTIONS.sub(lambda m: m[1] + options_table() + m[2], new)
     if new != text:
         README.write_text(new, encoding="utf-8")
         print("README.md: console examples rewritten; review with git diff")

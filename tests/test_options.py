@@ -281,3 +281,18 @@ def test_help_groups_options_and_shows_only_what_applies(run_cli) -> None:
     conv = run_cli("convlstm", "--help").out
     assert "causal" not in conv and "--framework [keras]" in conv and "PyTorch options" not in conv
     assert "  convlstm2d  Same as convlstm." in run_cli("--help").out
+
+
+def test_the_readme_options_table_is_the_option_table() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("update_readme", root / "scripts/update_readme.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- begin:options-table -->\n", 1)[1].split("<!-- end:options-table -->", 1)[0]
+    assert table == script.options_table(), "README.md is stale: run python scripts/update_readme.py"
+    assert "`kernel_size` | `kernel`" in table and "`num_layers` |" in table
