@@ -1,6 +1,6 @@
 """What every shapecalc run must satisfy, and the adversarial inputs the fuzz tests draw from.
 
-The contract (issue 6): any argv and any file end with exit 0, 1 or 2; a
+The contract: any argv and any file end with exit 0, 1 or 2; a
 failure prints exactly one line, ``Error: ...``, on stderr; ``--format json``
 that succeeds prints valid JSON; nothing prints a traceback or hangs.
 """

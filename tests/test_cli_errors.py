@@ -1,4 +1,4 @@
-"""Every usage error of issue 2: exit code 2, one line on stderr that names the
+"""Every usage error: exit code 2, one line on stderr that names the
 option and echoes the value, nothing on stdout, never a traceback."""
 
 from __future__ import annotations

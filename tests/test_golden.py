@@ -1,5 +1,5 @@
 """Golden files: the table (100 columns, no colour), JSON and markdown output of
-the notes' two commands and a handful of other layers, byte for byte.
+the two everyday commands (an LSTM and a ConvLSTM2D) and a handful of other layers, byte for byte.
 
 After a deliberate change to the output, rewrite them and review the diff::
 

@@ -1,4 +1,4 @@
-"""The notes' summary table, row by row, from the two commands of issue 2.
+"""The usual LSTM and ConvLSTM2D shape summary, row by row, from the two everyday commands.
 
 The notes (``lstm-convlstm-shapes-notes.txt``) describe one sample: gates and
 states are column vectors ``(units, 1)``, and the per-gate LSTM kernel is

@@ -294,7 +294,7 @@ def test_dense_cells_never_overlap(kind, framework, units, features, bias):
 
 @pytest.mark.parametrize("case", ["lstm-notes", "convlstm-notes"])
 def test_golden_svg(case):
-    """The notes' two examples, byte for byte (see the module docstring to update)."""
+    """The two everyday examples, byte for byte (see the module docstring to update)."""
     path = GOLDEN / f"{case}.svg"
     svg = render_svg(_result(case))
     if os.environ.get("SHAPECALC_UPDATE_GOLDEN"):

@@ -1,4 +1,4 @@
-"""The notes' two commands, end to end."""
+"""The two everyday commands (an LSTM and a ConvLSTM2D), end to end."""
 
 from __future__ import annotations
 
