@@ -1,7 +1,7 @@
 """The one error type users see.
 
->>> str(ShapecalcError("must be a positive integer, got -3", option="--units"))
-'--units: must be a positive integer, got -3'
+>>> str(ShapecalcError("must be a positive integer, got -3", option="units"))
+'units: must be a positive integer, got -3'
 """
 
 from __future__ import annotations
