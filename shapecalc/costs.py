@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, TorchRecurrentConfig
-from shapecalc.dims import Dim, to_json
+from shapecalc.dims import Dim, product, to_json
 from shapecalc.errors import ShapecalcError
 from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import product
 
 #: Bytes per element of each supported dtype.
 ITEMSIZES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}

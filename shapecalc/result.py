@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shapecalc.dims import Dim, to_json
@@ -71,7 +72,6 @@ class LayerResult:
     gate_order: str = ""
     constraints: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    extras: dict[str, Any] = field(default_factory=dict)
     #: MACs, FLOPs and bytes (``shapecalc.costs``), set by ``derive``.
     costs: Costs | None = None
     #: The per-timestep equations (``shapecalc.explain``), set by ``derive(..., explain=True)``.
@@ -102,5 +102,16 @@ class LayerResult:
             out.update(self.costs.to_json())
         if self.explanation is not None:
             out.update(self.explanation.to_json())
-        out.update(self.extras)
         return out
+
+
+def total_params(tensors: Iterable[Tensor]) -> Dim:
+    """The layer's parameter count: its tensors' params (0 for everything but weights) added up.
+
+    >>> total_params([Tensor("kernel", "weight", (4, 8), params=32), Tensor("h", "state", (1, 8))])
+    32
+    """
+    total: Dim = 0
+    for tensor in tensors:
+        total = total + tensor.params
+    return total

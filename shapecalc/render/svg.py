@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shapecalc.dims import format_shape
+from shapecalc.render.cell_diagram import cell_diagram
 from shapecalc.render.drawing import (
     FONT_SIZE,
     TITLE_SIZE,
@@ -21,6 +22,7 @@ from shapecalc.render.drawing import (
     item_size,
     plain_line,
 )
+from shapecalc.render.grid_layout import layout_grid
 from shapecalc.render.rows import format_count, title
 from shapecalc.render.svg_markup import to_svg
 from shapecalc.result import LayerResult
@@ -36,9 +38,6 @@ def render_svg(result: LayerResult) -> str:
 
 def cell_picture(result: LayerResult) -> Drawing:
     """Title, cell diagram and legend, stacked into one drawing."""
-    from shapecalc.render.cell_diagram import cell_diagram
-    from shapecalc.render.grid_layout import layout_grid
-
     grid, routes = cell_diagram(result)
     return stack(title(result), layout_grid(grid, routes), legend_lines(result))
 

@@ -7,10 +7,9 @@ the cell summary a rule hands to the sequence assembler.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shapecalc.dims import Dim
+from shapecalc.dims import Dim, product
 from shapecalc.result import Tensor
 
 #: Gate letters per cell, in the order the frameworks fuse them (data, not code).
@@ -92,18 +91,3 @@ def fused_weight(
 def gate_tensors(gates: str, shape: tuple[Dim, ...]) -> tuple[Tensor, ...]:
     """One activation tensor per gate, all of ``shape``."""
     return tuple(Tensor(f"gate_{g}", "gate", shape, description=GATE_MEANINGS[g]) for g in gates)
-
-
-def total_params(tensors: Iterable[Tensor]) -> Dim:
-    """The layer's parameter count: its tensors' params (0 for everything but weights) added up."""
-    total: Dim = 0
-    for tensor in tensors:
-        total = total + tensor.params
-    return total
-
-
-def product(shape: tuple[Dim, ...]) -> Dim:
-    total: Dim = 1
-    for size in shape:
-        total = total * size
-    return total

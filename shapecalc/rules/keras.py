@@ -17,8 +17,8 @@ from dataclasses import replace
 from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig, config_summary, config_to_json
 from shapecalc.dims import Dim
 from shapecalc.geometry import conv_output_length, valid_padding_constraint
-from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import KERAS_GATES, Cell, fused_weight, gate_tensors, total_params
+from shapecalc.result import LayerResult, Tensor, total_params
+from shapecalc.rules.common import KERAS_GATES, Cell, fused_weight, gate_tensors
 
 LAYER_CLASSES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 STATE_NAMES = {"lstm": ("hidden_state", "cell_state"), "gru": ("hidden_state",), "rnn": ("hidden_state",)}

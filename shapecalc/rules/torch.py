@@ -13,9 +13,9 @@ backward direction. Gates are fused along the first axis.
 from __future__ import annotations
 
 from shapecalc.configs import TorchRecurrentConfig, config_summary, config_to_json
-from shapecalc.dims import Dim
-from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import TORCH_GATES, fused_weight, gate_tensors, product, total_params
+from shapecalc.dims import Dim, product
+from shapecalc.result import LayerResult, Tensor, total_params
+from shapecalc.rules.common import TORCH_GATES, fused_weight, gate_tensors
 
 MODULE_NAMES = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}
 
