@@ -48,7 +48,7 @@ def keras_recurrent(config: RecurrentConfig) -> LayerResult:
     if gates:
         notes.append(
             "Keras stores kernels as (in, out) with the gates side by side on the last axis; "
-            f"the notes' per-gate W ({units}, {config.input_dim}) is kernel_{gates[0]} transposed."
+            f"the per-gate W ({units}, {config.input_dim}) of the W·x convention is kernel_{gates[0]} transposed."
         )
     if config.cell == "gru":
         notes.append(
