@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shapecalc.dims import Dim, to_json
@@ -16,6 +16,7 @@ from shapecalc.dims import Dim, to_json
 if TYPE_CHECKING:
     from shapecalc.costs import Costs
     from shapecalc.explain import Explanation
+    from shapecalc.views import CellView
 
 SCHEMA_VERSION = 1
 
@@ -72,6 +73,8 @@ class LayerResult:
     gate_order: str = ""
     constraints: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: One typed view per layer and direction (``shapecalc.views``); not part of the JSON.
+    cells: tuple[CellView, ...] = field(default=(), repr=False)
     #: MACs, FLOPs and bytes (``shapecalc.costs``), set by ``derive``.
     costs: Costs | None = None
     #: The per-timestep equations (``shapecalc.explain``), set by ``derive(..., explain=True)``.
