@@ -143,6 +143,7 @@ class Equation:
 class Convention:
     """One framework's form of a cell: class names, gates in fused order, equations.
 
+    Keras GRU's ``reset_after`` bias has two rows, filled as ``b_x`` and ``b_h``.
     A gateless cell (SimpleRNN) has ``template`` and ``activation`` for its
     hidden state instead of gates. ``projected`` is the hidden state's update
     with PyTorch's ``proj_size``.
@@ -152,6 +153,9 @@ class Convention:
     layer_class: str
     gates: tuple[GateSpec, ...]
     updates: tuple[Equation, ...]
+    #: The templates' names for a gate's input kernel, recurrent kernel, bias and
+    #: recurrent bias (the weight layout: Keras has one bias, PyTorch two).
+    weight_slots: tuple[str, ...]
     template: str = ""
     activation: str = ""
     conv_classes: tuple[str, ...] = ()
@@ -203,6 +207,8 @@ class CellSpec:
 # PyTorch W_x x + b_x + W_h h + b_h with weights stored (out, in).
 _KERAS = "{x}{dot}{W}[ + {b_x}] + {h}{dot}{U}[ + {b_h}][ + {b}]"
 _TORCH = "{W_x}{app}{x}[ + {b_x}] + {W_h}{app}{h}[ + {b_h}]"
+_KERAS_SLOTS = ("W", "U", "b")
+_TORCH_SLOTS = ("W_x", "W_h", "b_x", "b_h")
 
 _LSTM_UPDATES = (
     Equation("cell_state", "c_t", ("{forget}{had}{c_prev}", "{input}{had}{candidate}")),
@@ -233,6 +239,7 @@ CELLS: dict[str, CellSpec] = {
             "LSTM",
             _lstm("c", _KERAS),
             _LSTM_UPDATES,
+            _KERAS_SLOTS,
             conv_classes=("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"),
         ),
         torch=Convention(
@@ -240,6 +247,7 @@ CELLS: dict[str, CellSpec] = {
             "nn.LSTM",
             _lstm("g", _TORCH),
             _LSTM_UPDATES,
+            _TORCH_SLOTS,
             projected="{W_hr}{app}({output}{had}tanh({c}))",
         ),
     ),
@@ -266,6 +274,7 @@ CELLS: dict[str, CellSpec] = {
                 ),
             ),
             (Equation("hidden_state", "h_t", (_UPDATE_TERM, _CANDIDATE_TERM)),),
+            _KERAS_SLOTS,
         ),
         torch=Convention(
             "torch",
@@ -284,6 +293,7 @@ CELLS: dict[str, CellSpec] = {
                 ),
             ),
             (Equation("hidden_state", "h_t", (_CANDIDATE_TERM, _UPDATE_TERM)),),
+            _TORCH_SLOTS,
         ),
     ),
     "rnn": CellSpec(
@@ -291,13 +301,14 @@ CELLS: dict[str, CellSpec] = {
         states=("hidden_state",),
         # h_t = tanh(...): 1
         elementwise_ops=1,
-        keras=Convention("keras", "SimpleRNN", (), (), template=_KERAS, activation=TANH),
+        keras=Convention("keras", "SimpleRNN", (), (), _KERAS_SLOTS, template=_KERAS, activation=TANH),
         # PyTorch documents nn.RNN as x Wᵀ (its LSTM and GRU as W x).
         torch=Convention(
             "torch",
             "nn.RNN",
             (),
             (),
+            _TORCH_SLOTS,
             template="{x}{app}{W_x}ᵀ[ + {b_x}] + {h}{app}{W_h}ᵀ[ + {b_h}]",
             activation=TANH,
         ),

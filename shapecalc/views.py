@@ -88,9 +88,9 @@ class CellView:
         return self.states[1] if len(self.states) > 1 else None
 
     @property
-    def weights(self) -> tuple[Tensor, ...]:
-        """The cell's trainable tensors: kernels, biases and projection."""
-        found = (self.kernel, self.recurrent_kernel, self.bias, self.recurrent_bias, self.projection)
+    def kernels(self) -> tuple[Tensor, ...]:
+        """The weights every output position multiplies: input, recurrent and projection."""
+        found = (self.kernel, self.recurrent_kernel, self.projection)
         return tuple(tensor for tensor in found if tensor is not None)
 
     @property
@@ -107,6 +107,19 @@ class CellView:
     def unit_tensor(self) -> Tensor:
         """A tensor with one element per unit and position: the first gate, or the hidden state."""
         return self.gates[0].tensor if self.gates else self.hidden_state
+
+    def weight_slots(self, gate: GateView | None = None) -> dict[str, Tensor]:
+        """``gate``'s slices (the whole weights for a gateless cell) by the table's slot names.
+
+        >>> from shapecalc.api import shapes
+        >>> cell = shapes("rnn", framework="torch", hidden_size=4, input_size=3).cells[0]
+        >>> {slot: t.name for slot, t in cell.weight_slots().items()}
+        {'W_x': 'weight_ih_l0', 'W_h': 'weight_hh_l0', 'b_x': 'bias_ih_l0', 'b_h': 'bias_hh_l0'}
+        """
+        source: GateView | CellView = self if gate is None else gate
+        tensors = (source.kernel, source.recurrent_kernel, source.bias, source.recurrent_bias)
+        slots = zip(self.convention.weight_slots, tensors, strict=False)
+        return {slot: tensor for slot, tensor in slots if tensor is not None}
 
     def gate(self, role: str) -> GateView:
         """The gate playing ``role`` in this cell's convention."""
