@@ -74,12 +74,12 @@ def legend_lines(result: LayerResult) -> list[TextLine]:
     if result.gate_order:
         lines.append(plain_line(f"gate order {', '.join(result.gate_order)}"))
     lines += [plain_line(f"valid when {condition}") for condition in result.constraints]
-    if "ConvLSTM" in result.layer:
-        config = result.config
-        strides = ", ".join(str(v) for v in config["strides"])
+    convolution = result.cells[0].convolution
+    if convolution is not None:
+        strides = ", ".join(str(v) for v in convolution.strides)
         lines.append(
             plain_line(
-                f"x * W: padding {config['padding']}, strides ({strides}); h * U: padding same, stride 1"
+                f"x * W: padding {convolution.padding}, strides ({strides}); h * U: padding same, stride 1"
             )
         )
     lines += [plain_line(text) for text in _drawn_part(result)]
@@ -96,17 +96,16 @@ def totals(result: LayerResult) -> list[str]:
 
 
 def _drawn_part(result: LayerResult) -> list[str]:
-    if result.layer.startswith("Bidirectional"):
+    if len(result.cells) == 1:
+        return []
+    if result.cells[0].convention.framework == "keras":  # two cells in Keras: Bidirectional
         return ["drawn: the forward cell; the backward cell has the same shapes"]
-    layers = result.config.get("num_layers", 1)
-    if result.framework == "torch" and (layers > 1 or result.config.get("bidirectional")):
-        return ["drawn: layer 0, forward; the table lists every layer and direction"]
-    return []
+    return ["drawn: layer 0, forward; the table lists every layer and direction"]
 
 
 def _symbols(result: LayerResult) -> str:
-    product = "* convolution" if "ConvLSTM" in result.layer else "· matrix product"
-    if not result.gate_order:
+    product = "* convolution" if result.cells[0].convolution is not None else "· matrix product"
+    if not result.cells[0].gates:
         return f"key: {product}"
     parts = ["σ sigmoid", product, "× element-wise product (⊙)", "+ sum"]
     return "key: " + "; ".join(parts)
