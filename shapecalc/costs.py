@@ -38,6 +38,7 @@ from shapecalc.result import LayerResult
 ITEMSIZES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 DTYPES = tuple(ITEMSIZES)
 
+
 @dataclass(frozen=True)
 class Costs:
     """The cost figures of one layer; sizes stay symbolic where the config is."""
