@@ -502,20 +502,16 @@ def never_positive(value: Dim) -> bool:
     return evaluate(value, dict.fromkeys(value.names(), 1)) < 1
 
 
-def is_symbolic(value: Dim) -> bool:
-    return isinstance(value, Expr)
+def product(shape: Iterable[Dim]) -> Dim:
+    """The element count of ``shape``, folded.
 
-
-def names_in(values: Iterable[Dim]) -> set[str]:
-    found: set[str] = set()
-    for value in values:
-        if isinstance(value, Expr):
-            found |= value.names()
-    return found
-
-
-def format_dim(value: Dim) -> str:
-    return str(value)
+    >>> product((sym("batch"), 4, 8))
+    Expr('batch*32')
+    """
+    total: Dim = 1
+    for size in shape:
+        total = total * size
+    return total
 
 
 def format_shape(shape: Iterable[Dim]) -> str:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from shapecalc.dims import Dim, to_json
 if TYPE_CHECKING:
     from shapecalc.costs import Costs
     from shapecalc.explain import Explanation
+    from shapecalc.views import CellView
 
 SCHEMA_VERSION = 1
 
@@ -71,7 +73,8 @@ class LayerResult:
     gate_order: str = ""
     constraints: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: One typed view per layer and direction (``shapecalc.views``); not part of the JSON.
+    cells: tuple[CellView, ...] = field(default=(), repr=False)
     #: MACs, FLOPs and bytes (``shapecalc.costs``), set by ``derive``.
     costs: Costs | None = None
     #: The per-timestep equations (``shapecalc.explain``), set by ``derive(..., explain=True)``.
@@ -102,5 +105,16 @@ class LayerResult:
             out.update(self.costs.to_json())
         if self.explanation is not None:
             out.update(self.explanation.to_json())
-        out.update(self.extras)
         return out
+
+
+def total_params(tensors: Iterable[Tensor]) -> Dim:
+    """The layer's parameter count: its tensors' params (0 for everything but weights) added up.
+
+    >>> total_params([Tensor("kernel", "weight", (4, 8), params=32), Tensor("h", "state", (1, 8))])
+    32
+    """
+    total: Dim = 0
+    for tensor in tensors:
+        total = total + tensor.params
+    return total

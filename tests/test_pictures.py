@@ -166,7 +166,7 @@ KNOWN = [
     (
         "gru",
         {"input": "(batch, 20)", "gate_r": "(batch, 32)", "hidden_state": "(batch, 32)"},
-        {"bz (2, 32)", "Wh (20, 32)", "xt·Wh + rt⊙(ht-1·Uh) + bh"},
+        {"bz (2, 32)", "Wh (20, 32)", "xt·Wh + bh[0] + rt⊙(ht-1·Uh + bh[1])"},
     ),
     ("gru-reset-before", {"gate_h": "(batch, 32)"}, {"xt·Wh + (rt⊙ht-1)·Uh"}),
     ("rnn", {"input": "(batch, 20)", "hidden_state": "(batch, 32)"}, {"W (20, 32)", "U (32, 32)", "b (32,)"}),
@@ -186,7 +186,7 @@ KNOWN = [
         {"input": "(batch, 4)", "gate_n": "(batch, 16)"},
         {"Win (16, 4)", "Winxt + bin + rt⊙(Whnht-1 + bhn)"},
     ),
-    ("torch-rnn-no-bias", {"input": "(batch, 3)"}, {"Wih (7, 3)", "Whh (7, 7)", "Wihxt + Whhht-1"}),
+    ("torch-rnn-no-bias", {"input": "(batch, 3)"}, {"Wih (7, 3)", "Whh (7, 7)", "xtWihᵀ + ht-1Whhᵀ"}),
 ]
 
 

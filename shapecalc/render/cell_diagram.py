@@ -19,36 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shapecalc.cells import MATH, PLAIN, SIGMOID, fill
 from shapecalc.dims import format_shape
 from shapecalc.render.drawing import TextLine, math_line, plain_line, shape_lines
 from shapecalc.render.grid_layout import Anchor, Cell, Route
 from shapecalc.result import LayerResult, Tensor
+from shapecalc.views import GateView
 
 #: Horizontal offset of the two bus drops under a gate (``h_{t-1}`` left, ``x_t`` right).
 DROP = 14.0
 Grid = dict[tuple[int, int], Cell]
-
-_SYMBOLS = {"c": "c̃", "h": "h̃"}
-#: Short gate names for the boxes (the table's meanings are longer).
-_TITLES = {
-    "i": "input gate",
-    "f": "forget gate",
-    "c": "candidate",
-    "g": "candidate",
-    "o": "output gate",
-    "z": "update gate",
-    "r": "reset gate",
-    "h": "candidate",
-    "n": "new gate",
-}
-_SIGMOID_GATES = set("ifozr")
-#: Which letter plays which part, per convention (Keras i,f,c,o / z,r,h; PyTorch i,f,g,o / r,z,n).
-_ROLES = {
-    "ifco": {"input": "i", "forget": "f", "candidate": "c", "output": "o"},
-    "ifgo": {"input": "i", "forget": "f", "candidate": "g", "output": "o"},
-    "zrh": {"update": "z", "reset": "r", "candidate": "h"},
-    "rzn": {"update": "z", "reset": "r", "candidate": "n"},
-}
 
 
 @dataclass(frozen=True)
@@ -56,99 +36,88 @@ class Gate:
     """One gate box: what it computes, its weights' lines and its output tensor."""
 
     letter: str
+    activation: str
     title: TextLine
     lines: tuple[TextLine, ...]
     tensor: Tensor
 
 
 class CellParts:
-    """The tensors of one cell (the forward direction, layer 0) looked up by role."""
+    """The first cell view of a result (layer 0, forward), in the picture's notation."""
 
     def __init__(self, result: LayerResult) -> None:
-        self.result = result
-        self.torch = result.framework == "torch"
-        self.conv = "ConvLSTM" in result.layer
-        self.prefix = "forward/" if result.layer.startswith("Bidirectional") else ""
-        self.gates = result.gate_order
-        self.kind = {4: "lstm", 3: "gru", 0: "rnn"}[len(self.gates)]
-        self.roles = _ROLES.get(self.gates, {})
+        self.cell = result.cells[0]
+        self.convention = self.cell.convention
+        self.notation = MATH.convolved() if self.cell.convolution is not None else MATH
+        gates = self.cell.gates
+        #: The tooltips' plain symbols; the candidate is named, as its letter differs by convention.
+        self.plain = {
+            g.spec.role: PLAIN.symbol(g.spec.symbol, "t") for g in gates if g.spec.role != "candidate"
+        }
+        self.plain.update(candidate="candidate", h_prev="h_{t-1}", c_prev="c_{t-1}", c="c_t")
 
-    def find(self, name: str) -> Tensor | None:
-        try:
-            return self.result.tensor(self.prefix + name)
-        except KeyError:
-            return None
+    def tooltip(self, template: str) -> str:
+        """A template of the cell table in plain symbols: ``f_t ⊙ c_{t-1}``."""
+        return fill(template, self.plain, PLAIN)[0]
 
-    def get(self, name: str) -> Tensor:
-        tensor = self.find(name)
-        if tensor is None:
-            raise KeyError(self.prefix + name)
-        return tensor
+    def equation(self, state: str) -> str:
+        """``c_t = f_t ⊙ c_{t-1} + i_t ⊙ candidate``."""
+        update = self.convention.update(state)
+        return f"{update.symbol} = {self.tooltip(update.template)}"
+
+    def term(self, state: str, slot: str) -> str:
+        """The term of ``state``'s update that reads ``slot``, in plain symbols."""
+        return self.tooltip(self.convention.update(state).term_with(slot))
 
     @property
     def step_input(self) -> tuple[str, str]:
         """``x_t``'s shape text: the input without its time axis, and the tensor's key."""
-        tensor = self.result.tensor("input")
-        time_axis = 0 if self.torch and not self.result.config.get("batch_first") else 1
-        step = tensor.shape[:time_axis] + tensor.shape[time_axis + 1 :]
-        return format_shape(step), tensor.name
+        return format_shape(self.cell.step_shape), self.cell.step_input.name
 
-    def weight_names(self, letter: str) -> list[tuple[str, str]]:
-        """(math symbol, tensor name) for a gate's weights; ``letter`` "" for SimpleRNN."""
-        tail = f"_{letter}" if letter else ""
-        if self.torch:
-            gate = letter or "h"
-            pairs = [(f"W_{{i{gate}}}", f"weight_ih_l0{tail}"), (f"W_{{h{gate}}}", f"weight_hh_l0{tail}")]
-            pairs += [(f"b_{{i{gate}}}", f"bias_ih_l0{tail}"), (f"b_{{h{gate}}}", f"bias_hh_l0{tail}")]
-        else:
-            sub = f"_{{{letter}}}" if letter else ""
-            pairs = [
-                (f"W{sub}", f"kernel{tail}"),
-                (f"U{sub}", f"recurrent_kernel{tail}"),
-                (f"b{sub}", f"bias{tail}"),
-            ]
-        return [(symbol, name) for symbol, name in pairs if self.find(name) is not None]
+    def weight_lines(self, gate: GateView | None) -> list[TextLine]:
+        """One line per weight of ``gate`` (the whole weights for a gateless cell)."""
+        letter = gate.spec.letter if gate is not None else ""
+        return [
+            self._weight_line(self.convention.weight_symbol(slot, letter, MATH), tensor)
+            for slot, tensor in self.cell.weight_slots(gate).items()
+        ]
 
-    def gate(self, letter: str) -> Gate:
-        activation = "σ" if letter in _SIGMOID_GATES else "tanh"
-        meaning = _TITLES[letter]
-        symbol = f"{_SYMBOLS.get(letter, letter)}_{{t}}"
-        key = self.prefix + f"gate_{letter}"
-        title = math_line(f"{activation} {meaning} {symbol}", bold=True, keys=(key,))
-        lines = [math_line(self.preactivation(letter), keys=(key,))]
-        lines += [self._weight_line(symbol_, name) for symbol_, name in self.weight_names(letter)]
-        return Gate(letter, title, tuple(lines), self.get(f"gate_{letter}"))
+    def gate(self, role: str) -> Gate:
+        view = self.cell.gate(role)
+        spec = view.spec
+        key = view.tensor.name
+        title = math_line(
+            f"{spec.activation} {spec.title} {MATH.symbol(spec.symbol, 't')}", bold=True, keys=(key,)
+        )
+        lines = [math_line(self.preactivation(view), keys=(key,)), *self.weight_lines(view)]
+        return Gate(spec.letter, spec.activation, title, tuple(lines), view.tensor)
 
     def rnn_box(self) -> tuple[TextLine, ...]:
-        title = math_line("tanh h_{t}", bold=True, keys=(self.prefix + "hidden_state",))
-        lines = [math_line(self.preactivation(""))]
-        lines += [self._weight_line(symbol, name) for symbol, name in self.weight_names("")]
-        return (title, *lines)
+        hidden = self.cell.hidden_state
+        title = math_line(
+            f"{self.convention.activation} {MATH.symbol('h', 't')}", bold=True, keys=(hidden.name,)
+        )
+        return (title, math_line(self.preactivation(None)), *self.weight_lines(None))
 
-    def _weight_line(self, symbol: str, name: str) -> TextLine:
-        tensor = self.get(name)
+    def _weight_line(self, symbol: str, tensor: Tensor) -> TextLine:
         shape = format_shape(tensor.shape)
         keys = (tensor.name,) + ((tensor.slice_of,) if tensor.slice_of else ())
         return math_line(symbol, f" {shape}", keys=keys, tooltip=f"{tensor.name} {shape}")
 
-    def preactivation(self, letter: str) -> str:
-        """What the gate's activation is applied to, in the framework's own notation."""
-        has_bias = any(name.startswith("bias") for _, name in self.weight_names(letter))
-        op = "*" if self.conv else "·"
-        if self.torch:
-            gate = letter or "h"
-            x_part = f"W_{{i{gate}}}x_{{t}}" + (f" + b_{{i{gate}}}" if has_bias else "")
-            h_part = f"W_{{h{gate}}}h_{{t-1}}" + (f" + b_{{h{gate}}}" if has_bias else "")
-            if letter == "n":
-                return f"{x_part} + r_{{t}}⊙({h_part})"
-            return f"{x_part} + {h_part}"
-        sub = f"_{{{letter}}}" if letter else ""
-        bias = f" + b{sub}" if has_bias else ""
-        if letter == "h" and self.result.config.get("reset_after"):
-            return f"x_{{t}}{op}W{sub} + r_{{t}}⊙(h_{{t-1}}{op}U{sub}){bias}"
-        if letter == "h":
-            return f"x_{{t}}{op}W{sub} + (r_{{t}}⊙h_{{t-1}}){op}U{sub}{bias}"
-        return f"x_{{t}}{op}W{sub} + h_{{t-1}}{op}U{sub}{bias}"
+    def preactivation(self, gate: GateView | None) -> str:
+        """What the gate's activation is applied to: the cell table's template, in the
+        picture's notation."""
+        cell = self.cell
+        letter = gate.spec.letter if gate is not None else ""
+        slots = list(cell.weight_slots(gate))
+        if cell.split_bias:
+            slots = [slot for slot in slots if slot != "b"] + ["b_x", "b_h"]
+        values = {slot: self.convention.weight_symbol(slot, letter, MATH) for slot in slots}
+        values.update(x=MATH.symbol("x", "t"), h=MATH.symbol("h", "t-1"))
+        values.update({g.spec.role: MATH.symbol(g.spec.symbol, "t") for g in cell.gates})
+        if gate is None:
+            return fill(self.convention.template, values, self.notation)[0]
+        return fill(gate.spec.preactivation(cell.reset_after), values, self.notation)[0]
 
 
 def cell_diagram(result: LayerResult) -> tuple[Grid, list[Route]]:
@@ -156,9 +125,9 @@ def cell_diagram(result: LayerResult) -> tuple[Grid, list[Route]]:
     parts = CellParts(result)
     grid: Grid = {}
     routes: list[Route] = []
-    if parts.kind == "lstm":
+    if parts.cell.cell_state is not None:
         last_gate = _lstm(parts, grid, routes)
-    elif parts.kind == "gru":
+    elif parts.cell.gates:
         last_gate = _gru(parts, grid, routes)
     else:
         last_gate = _rnn(parts, grid, routes)
@@ -178,7 +147,7 @@ def _io(symbol: str, tensor: Tensor, what: str) -> Cell:
 
 
 def _gate_cell(gate: Gate) -> Cell:
-    style = "sigmoid" if gate.letter in _SIGMOID_GATES else "tanh"
+    style = "sigmoid" if gate.activation == SIGMOID else "tanh"
     return Cell("gate", (gate.title, *gate.lines), keys=(gate.tensor.name,), style=style)
 
 
@@ -187,25 +156,28 @@ def _op(symbol: str, tooltip: str) -> Cell:
 
 
 def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
-    roles = parts.roles
-    forget, inp, cand, out = (parts.gate(roles[r]) for r in ("forget", "input", "candidate", "output"))
-    cell_state, hidden = parts.get("cell_state"), parts.get("hidden_state")
-    projection = parts.find("weight_hr_l0") if parts.torch else None
+    forget, inp, cand, out = (parts.gate(role) for role in ("forget", "input", "candidate", "output"))
+    cell_state, hidden = parts.cell.cell_state, parts.cell.hidden_state
+    assert cell_state is not None
+    projection = parts.cell.projection
     end = 14 if projection else 12
     c_key = (cell_state.name,)
+    kept, added = parts.term("cell_state", "c_prev"), parts.term("cell_state", "candidate")
+    output = parts.tooltip(parts.convention.update("hidden_state").template)
+    squashed = "tanh(c_t)"
     grid[(0, 0)] = _io("c_{t-1}", cell_state, "previous cell state")
     grid[(0, 1)] = _shape_label(cell_state)
-    grid[(0, 2)] = _op("×", "f_t ⊙ c_{t-1}")
-    grid[(0, 4)] = _shape_label(forget.tensor, "f_t ⊙ c_{t-1}", keyed=False)
-    grid[(0, 5)] = _op("+", "c_t = f_t ⊙ c_{t-1} + i_t ⊙ candidate")
+    grid[(0, 2)] = _op("×", kept)
+    grid[(0, 4)] = _shape_label(forget.tensor, kept, keyed=False)
+    grid[(0, 5)] = _op("+", parts.equation("cell_state"))
     grid[(0, 6)] = _shape_label(cell_state)
     grid[(0, 8)] = Cell("junction", keys=c_key)
-    grid[(1, 5)] = _shape_label(inp.tensor, "i_t ⊙ candidate", keyed=False)
+    grid[(1, 5)] = _shape_label(inp.tensor, added, keyed=False)
     grid[(1, 8)] = _shape_label(cell_state)
-    grid[(2, 5)] = _op("×", "i_t ⊙ candidate")
-    grid[(2, 8)] = _op("tanh", "tanh(c_t)")
-    grid[(2, 9)] = _shape_label(cell_state, "tanh(c_t)", keyed=False)
-    grid[(2, 10)] = _op("×", "o_t ⊙ tanh(c_t)")
+    grid[(2, 5)] = _op("×", added)
+    grid[(2, 8)] = _op("tanh", squashed)
+    grid[(2, 9)] = _shape_label(cell_state, squashed, keyed=False)
+    grid[(2, 10)] = _op("×", output)
     grid[(0, end)] = _io("c_{t}", cell_state, "new cell state")
     grid[(2, end)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
     for col, gate in ((2, forget), (4, inp), (6, cand), (10, out)):
@@ -213,14 +185,14 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
         grid[(3, col)] = _shape_label(gate.tensor)
     routes += [
         Route(((0, 0), (0, 1), (0, 2)), c_key),
-        Route(((0, 2), (0, 4), (0, 5)), tooltip="f_t ⊙ c_{t-1}"),
+        Route(((0, 2), (0, 4), (0, 5)), tooltip=kept),
         Route(((4, 2), (3, 2), (0, 2)), (forget.tensor.name,)),
         Route(((4, 4), (3, 4), (2, 4), (2, 5)), (inp.tensor.name,)),
         Route(((4, 6), (3, 6), (2, 6), (2, 5)), (cand.tensor.name,)),
-        Route(((2, 5), (1, 5), (0, 5)), tooltip="i_t ⊙ candidate"),
+        Route(((2, 5), (1, 5), (0, 5)), tooltip=added),
         Route(((0, 5), (0, 6), (0, 8), (0, end)), c_key),
         Route(((0, 8), (1, 8), (2, 8)), c_key),
-        Route(((2, 8), (2, 9), (2, 10)), tooltip="tanh(c_t)"),
+        Route(((2, 8), (2, 9), (2, 10)), tooltip=squashed),
         Route(((4, 10), (3, 10), (2, 10)), (out.tensor.name,)),
     ]
     if projection is None:
@@ -229,34 +201,40 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     else:
         shape = format_shape(projection.shape)
         title = math_line("projection", bold=True, keys=(projection.name,))
-        weight = math_line(
-            "W_{hr}", f" {shape}", keys=(projection.name,), tooltip=f"{projection.name} {shape}"
-        )
-        grid[(2, 11)] = _shape_label(out.tensor, "o_t ⊙ tanh(c_t), before the projection", keyed=False)
-        grid[(2, 12)] = Cell("gate", (title, math_line("W_{hr}(o_{t}⊙tanh(c_{t}))"), weight), style="proj")
+        symbol = MATH.symbol("W", "hr")
+        weight = math_line(symbol, f" {shape}", keys=(projection.name,), tooltip=f"{projection.name} {shape}")
+        symbols = {
+            "W_hr": symbol,
+            "output": MATH.symbol(parts.cell.gate("output").spec.symbol, "t"),
+            "c": MATH.symbol("c", "t"),
+        }
+        projected = math_line(fill(parts.convention.projected, symbols, MATH)[0])
+        grid[(2, 11)] = _shape_label(out.tensor, f"{output}, before the projection", keyed=False)
+        grid[(2, 12)] = Cell("gate", (title, projected, weight), style="proj")
         grid[(2, 13)] = _shape_label(hidden)
-        routes.append(Route(((2, 10), (2, 11), (2, 12)), tooltip="o_t ⊙ tanh(c_t)"))
+        routes.append(Route(((2, 10), (2, 11), (2, 12)), tooltip=output))
         routes.append(Route(((2, 12), (2, 13), (2, 14)), (hidden.name,)))
     return 10
 
 
 def _gru(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
-    roles = parts.roles
-    update, reset, cand = (parts.gate(roles[r]) for r in ("update", "reset", "candidate"))
-    hidden = parts.get("hidden_state")
+    update, reset, cand = (parts.gate(role) for role in ("update", "reset", "candidate"))
+    hidden = parts.cell.hidden_state
     h_key = (hidden.name,)
     z_key = (update.tensor.name,)
+    kept, added = parts.term("hidden_state", "h_prev"), parts.term("hidden_state", "candidate")
+    complement = f"1 − {parts.plain['update']}"
     grid[(0, 1)] = _shape_label(hidden)
-    grid[(0, 2)] = _op("×", "z_t ⊙ h_{t-1}")
-    grid[(0, 3)] = _shape_label(update.tensor, "z_t ⊙ h_{t-1}", keyed=False)
-    grid[(0, 5)] = _op("+", "h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ candidate")
+    grid[(0, 2)] = _op("×", kept)
+    grid[(0, 3)] = _shape_label(update.tensor, kept, keyed=False)
+    grid[(0, 5)] = _op("+", parts.equation("hidden_state"))
     grid[(0, 6)] = _shape_label(hidden)
     grid[(0, 7)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
-    grid[(1, 5)] = _shape_label(cand.tensor, "(1 − z_t) ⊙ candidate", keyed=False)
+    grid[(1, 5)] = _shape_label(cand.tensor, added, keyed=False)
     grid[(2, 2)] = Cell("junction", keys=z_key)
-    grid[(2, 3)] = _op("1−", "1 − z_t")
-    grid[(2, 4)] = _shape_label(update.tensor, "1 − z_t", keyed=False)
-    grid[(2, 5)] = _op("×", "(1 − z_t) ⊙ candidate")
+    grid[(2, 3)] = _op("1−", complement)
+    grid[(2, 4)] = _shape_label(update.tensor, complement, keyed=False)
+    grid[(2, 5)] = _op("×", added)
     grid[(4, 5)] = _shape_label(reset.tensor)
     for col, gate in ((2, update), (4, reset), (6, cand)):
         grid[(4, col)] = _gate_cell(gate)
@@ -266,18 +244,18 @@ def _gru(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
         Route(((6, 0), (0, 0), (0, 1), (0, 2)), h_key),
         Route(((4, 2), (3, 2), (2, 2), (0, 2)), z_key),
         Route(((2, 2), (2, 3)), z_key),
-        Route(((2, 3), (2, 4), (2, 5)), tooltip="1 − z_t"),
+        Route(((2, 3), (2, 4), (2, 5)), tooltip=complement),
         Route(((4, 4), (4, 5), (4, 6)), (reset.tensor.name,)),
         Route(((4, 6), (3, 6), (2, 6), (2, 5)), (cand.tensor.name,)),
-        Route(((2, 5), (1, 5), (0, 5)), tooltip="(1 − z_t) ⊙ candidate"),
-        Route(((0, 2), (0, 3), (0, 5)), tooltip="z_t ⊙ h_{t-1}"),
+        Route(((2, 5), (1, 5), (0, 5)), tooltip=added),
+        Route(((0, 2), (0, 3), (0, 5)), tooltip=kept),
         Route(((0, 5), (0, 6), (0, 7)), h_key),
     ]
     return 6
 
 
 def _rnn(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
-    hidden = parts.get("hidden_state")
+    hidden = parts.cell.hidden_state
     grid[(4, 2)] = Cell("gate", parts.rnn_box(), keys=(hidden.name,), style="tanh")
     grid[(3, 2)] = _shape_label(hidden)
     grid[(2, 2)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
@@ -287,7 +265,7 @@ def _rnn(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
 
 def _buses(parts: CellParts, grid: Grid, routes: list[Route], last_gate: int) -> None:
     """``h_{t-1}`` and ``x_t`` run along two buses under the gates and rise into each one."""
-    hidden = parts.get("hidden_state")
+    hidden = parts.cell.hidden_state
     x_shape, x_key = parts.step_input
     grid[(6, 0)] = _io("h_{t-1}", hidden, "previous hidden state")
     grid[(6, 1)] = _shape_label(hidden)

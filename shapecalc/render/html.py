@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from shapecalc.render.rows import COLUMNS, footer_lines, summary_rows, title
+from shapecalc.render.svg import render_svg
 from shapecalc.render.svg_markup import escape
 from shapecalc.result import LayerResult
 
@@ -75,8 +76,6 @@ SCRIPT = """
 
 def render_html(result: LayerResult) -> str:
     """The page for one layer: cell picture, tensor table, equations when available."""
-    from shapecalc.render.svg import render_svg
-
     sections = [
         ("Cell", render_svg(result)),
         ("Tensors", _table(result)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shapecalc.dims import format_shape
+from shapecalc.render.cell_diagram import cell_diagram
 from shapecalc.render.drawing import (
     FONT_SIZE,
     TITLE_SIZE,
@@ -21,6 +22,7 @@ from shapecalc.render.drawing import (
     item_size,
     plain_line,
 )
+from shapecalc.render.grid_layout import layout_grid
 from shapecalc.render.rows import format_count, title
 from shapecalc.render.svg_markup import to_svg
 from shapecalc.result import LayerResult
@@ -36,9 +38,6 @@ def render_svg(result: LayerResult) -> str:
 
 def cell_picture(result: LayerResult) -> Drawing:
     """Title, cell diagram and legend, stacked into one drawing."""
-    from shapecalc.render.cell_diagram import cell_diagram
-    from shapecalc.render.grid_layout import layout_grid
-
     grid, routes = cell_diagram(result)
     return stack(title(result), layout_grid(grid, routes), legend_lines(result))
 
@@ -75,12 +74,12 @@ def legend_lines(result: LayerResult) -> list[TextLine]:
     if result.gate_order:
         lines.append(plain_line(f"gate order {', '.join(result.gate_order)}"))
     lines += [plain_line(f"valid when {condition}") for condition in result.constraints]
-    if "ConvLSTM" in result.layer:
-        config = result.config
-        strides = ", ".join(str(v) for v in config["strides"])
+    convolution = result.cells[0].convolution
+    if convolution is not None:
+        strides = ", ".join(str(v) for v in convolution.strides)
         lines.append(
             plain_line(
-                f"x * W: padding {config['padding']}, strides ({strides}); h * U: padding same, stride 1"
+                f"x * W: padding {convolution.padding}, strides ({strides}); h * U: padding same, stride 1"
             )
         )
     lines += [plain_line(text) for text in _drawn_part(result)]
@@ -97,17 +96,16 @@ def totals(result: LayerResult) -> list[str]:
 
 
 def _drawn_part(result: LayerResult) -> list[str]:
-    if result.layer.startswith("Bidirectional"):
+    if len(result.cells) == 1:
+        return []
+    if result.cells[0].convention.framework == "keras":  # two cells in Keras: Bidirectional
         return ["drawn: the forward cell; the backward cell has the same shapes"]
-    layers = result.config.get("num_layers", 1)
-    if result.framework == "torch" and (layers > 1 or result.config.get("bidirectional")):
-        return ["drawn: layer 0, forward; the table lists every layer and direction"]
-    return []
+    return ["drawn: layer 0, forward; the table lists every layer and direction"]
 
 
 def _symbols(result: LayerResult) -> str:
-    product = "* convolution" if "ConvLSTM" in result.layer else "· matrix product"
-    if not result.gate_order:
+    product = "* convolution" if result.cells[0].convolution is not None else "· matrix product"
+    if not result.cells[0].gates:
         return f"key: {product}"
     parts = ["σ sigmoid", product, "× element-wise product (⊙)", "+ sum"]
     return "key: " + "; ".join(parts)

@@ -12,8 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.costs import layer_costs
 from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
+from shapecalc.explain import explain_layer
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
 from shapecalc.rules.torch import torch_recurrent
@@ -32,14 +34,11 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
     """
     rule = RULES.get(type(config))
     if rule is None:
-        raise ShapecalcError(f"no shape rule for {type(config).__name__}")
+        # Every config type the API builds has a rule: a missing one is a bug, not bad input.
+        raise TypeError(f"no shape rule for {type(config).__name__}")
     result = _bounded(rule(config))
-    from shapecalc.costs import layer_costs  # costs reads rules.common: import it once rules exist
-
     result = replace(result, costs=layer_costs(result, config, dtype))
     if explain:
-        from shapecalc.explain import explain_layer
-
         result = replace(result, explanation=explain_layer(result, config))
     return result
 

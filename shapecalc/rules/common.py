@@ -1,47 +1,93 @@
 """Pieces every recurrent rule shares: fused weights with per-gate slices, and
-the cell summary a rule hands to the sequence assembler.
+the cell a rule hands to the sequence assembler, which makes its typed view.
 
->>> [t.name for t in fused_weight("bias", (), "ifco", 32, "weight")][:2]
+>>> from shapecalc.cells import CELLS
+>>> [t.name for t in fused_weight("bias", (), CELLS["lstm"].keras, 32, "weight")][:2]
 ['bias', 'bias_i']
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from shapecalc.dims import Dim
+from shapecalc.cells import CellSpec, Convention
+from shapecalc.dims import Dim, product
 from shapecalc.result import Tensor
-
-#: Gate letters per cell, in the order the frameworks fuse them (data, not code).
-KERAS_GATES = {"lstm": "ifco", "gru": "zrh", "rnn": ""}
-TORCH_GATES = {"lstm": "ifgo", "gru": "rzn", "rnn": ""}
-
-GATE_MEANINGS = {
-    "i": "input gate",
-    "f": "forget gate",
-    "c": "candidate cell",
-    "g": "candidate cell",
-    "o": "output gate",
-    "z": "update gate",
-    "r": "reset gate",
-    "h": "candidate hidden state",
-    "n": "new gate (candidate)",
-}
+from shapecalc.views import CellView, GateView
 
 
 @dataclass(frozen=True)
 class Cell:
     """What one direction of a recurrent layer holds, before sequence handling.
 
-    ``feature_shape`` is one time step's output without the batch axis:
-    ``(units,)`` or ``(rows, cols, filters)``.
+    Each weight is the fused tensor followed by its per-gate slices
+    (:func:`fused_weight`); ``bias`` and ``recurrent_bias`` are empty without
+    bias, and ``recurrent_bias`` is PyTorch's ``bias_hh``. ``feature_shape`` is
+    one time step's output without the batch axis: ``(units,)`` or
+    ``(rows, cols, filters)``.
     """
 
-    weights: tuple[Tensor, ...]
+    kernel: tuple[Tensor, ...]
+    recurrent_kernel: tuple[Tensor, ...]
+    bias: tuple[Tensor, ...]
     gates: tuple[Tensor, ...]
     states: tuple[Tensor, ...]
-    feature_shape: tuple[Dim, ...]
+    feature_shape: tuple[Dim, ...] = ()
+    recurrent_bias: tuple[Tensor, ...] = ()
+    projection: Tensor | None = None
+
+    @property
+    def weights(self) -> tuple[Tensor, ...]:
+        """Every weight tensor and slice, in the order the framework lists them."""
+        tail = (self.projection,) if self.projection is not None else ()
+        return (*self.kernel, *self.recurrent_kernel, *self.bias, *self.recurrent_bias, *tail)
+
+    def renamed(self, rename: Callable[[Tensor], Tensor]) -> Cell:
+        """The same cell with ``rename`` applied to every tensor (Keras' ``forward/`` prefix)."""
+
+        def each(tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            return tuple(rename(t) for t in tensors)
+
+        projection = rename(self.projection) if self.projection is not None else None
+        return Cell(
+            each(self.kernel),
+            each(self.recurrent_kernel),
+            each(self.bias),
+            each(self.gates),
+            each(self.states),
+            self.feature_shape,
+            each(self.recurrent_bias),
+            projection,
+        )
+
+    def view(self, spec: CellSpec, convention: Convention, **where: Any) -> CellView:
+        """The typed view of this cell; ``where`` gives the fields the cell does not know
+        (``layer``, ``direction``, ``step_input``, ``time_axis``, ``output``, ...)."""
+        gates = tuple(
+            GateView(
+                gate,
+                tensor,
+                self.kernel[index + 1],
+                self.recurrent_kernel[index + 1],
+                self.bias[index + 1] if self.bias else None,
+                self.recurrent_bias[index + 1] if self.recurrent_bias else None,
+            )
+            for index, (gate, tensor) in enumerate(zip(convention.gates, self.gates, strict=True))
+        )
+        return CellView(
+            spec=spec,
+            convention=convention,
+            kernel=self.kernel[0],
+            recurrent_kernel=self.recurrent_kernel[0],
+            bias=self.bias[0] if self.bias else None,
+            recurrent_bias=self.recurrent_bias[0] if self.recurrent_bias else None,
+            projection=self.projection,
+            gates=gates,
+            states=self.states,
+            **where,
+        )
 
 
 def _slice_text(start: Dim, stop: Dim, axis: int, rank: int) -> str:
@@ -58,52 +104,41 @@ def _slice_text(start: Dim, stop: Dim, axis: int, rank: int) -> str:
 def fused_weight(
     name: str,
     fixed: tuple[Dim, ...],
-    gates: str,
+    convention: Convention,
     units: Dim,
     description: str,
     fused_axis: str = "last",
-) -> list[Tensor]:
+) -> tuple[Tensor, ...]:
     """A weight holding ``len(gates)`` blocks of ``units`` along one axis, and its slices.
 
     Keras fuses gates along the last axis, PyTorch along the first. With no
     gates (SimpleRNN) the weight has no slices.
     """
+    gates = convention.gates
     count = max(len(gates), 1)
     fused: Dim = count * units
     shape = (*fixed, fused) if fused_axis == "last" else (fused, *fixed)
     tensors = [Tensor(name, "weight", shape, params=product(shape), description=description)]
     axis = len(shape) - 1 if fused_axis == "last" else 0
     for index, gate in enumerate(gates):
+        letter = gate.letter
         part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
         tensors.append(
             Tensor(
-                f"{name}_{gate}",
+                f"{name}_{letter}",
                 "weight_slice",
                 part,
-                description=f"{GATE_MEANINGS[gate]} part of {name}",
+                description=f"{gate.meaning} part of {name}",
                 slice_of=name,
-                gate=gate,
+                gate=letter,
                 index=_slice_text(index * units, (index + 1) * units, axis, len(shape)),
             )
         )
-    return tensors
+    return tuple(tensors)
 
 
-def gate_tensors(gates: str, shape: tuple[Dim, ...]) -> tuple[Tensor, ...]:
-    """One activation tensor per gate, all of ``shape``."""
-    return tuple(Tensor(f"gate_{g}", "gate", shape, description=GATE_MEANINGS[g]) for g in gates)
-
-
-def total_params(tensors: Iterable[Tensor]) -> Dim:
-    """The layer's parameter count: its tensors' params (0 for everything but weights) added up."""
-    total: Dim = 0
-    for tensor in tensors:
-        total = total + tensor.params
-    return total
-
-
-def product(shape: tuple[Dim, ...]) -> Dim:
-    total: Dim = 1
-    for size in shape:
-        total = total * size
-    return total
+def gate_tensors(convention: Convention, shape: tuple[Dim, ...]) -> tuple[Tensor, ...]:
+    """One activation tensor per gate of ``convention``, all of ``shape``."""
+    return tuple(
+        Tensor(f"gate_{gate.letter}", "gate", shape, description=gate.meaning) for gate in convention.gates
+    )

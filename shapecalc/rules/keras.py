@@ -12,43 +12,48 @@ sequence output, returned states and the bidirectional wrapper, as Keras does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
+from shapecalc.cells import CELLS, CellSpec
 from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig, config_summary, config_to_json
 from shapecalc.dims import Dim
 from shapecalc.geometry import conv_output_length, valid_padding_constraint
-from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import KERAS_GATES, Cell, fused_weight, gate_tensors, total_params
+from shapecalc.result import LayerResult, Tensor, total_params
+from shapecalc.rules.common import Cell, fused_weight, gate_tensors
+from shapecalc.views import CellView, Convolution
 
-LAYER_CLASSES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
-STATE_NAMES = {"lstm": ("hidden_state", "cell_state"), "gru": ("hidden_state",), "rnn": ("hidden_state",)}
 AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
 
 
 def keras_recurrent(config: RecurrentConfig) -> LayerResult:
     """``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN`` for one config."""
-    gates = KERAS_GATES[config.cell]
+    spec = CELLS[config.cell]
+    keras = spec.keras
     units = config.units
-    weights = fused_weight("kernel", (config.input_dim,), gates, units, "input weights W")
-    weights += fused_weight("recurrent_kernel", (units,), gates, units, "recurrent weights U")
-    if config.use_bias:
-        if config.cell == "gru" and config.reset_after:
-            weights += fused_weight("bias", (2,), gates, units, "biases: row 0 input, row 1 recurrent")
-        else:
-            weights += fused_weight("bias", (), gates, units, "biases b")
+    reset_after = config.cell == "gru" and config.reset_after
+    bias: tuple[Tensor, ...] = ()
+    if config.use_bias and reset_after:
+        bias = fused_weight("bias", (2,), keras, units, "biases: row 0 input, row 1 recurrent")
+    elif config.use_bias:
+        bias = fused_weight("bias", (), keras, units, "biases b")
     step = (config.batch, units)
     cell = Cell(
-        weights=tuple(weights),
-        gates=gate_tensors(gates, step),
-        states=_states(config.cell, step),
+        kernel=fused_weight("kernel", (config.input_dim,), keras, units, "input weights W"),
+        recurrent_kernel=fused_weight("recurrent_kernel", (units,), keras, units, "recurrent weights U"),
+        bias=bias,
+        gates=gate_tensors(keras, step),
+        states=_states(spec, step),
         feature_shape=(units,),
     )
     input_shape = (config.batch, config.timesteps, config.input_dim)
     notes = []
-    if gates:
+    if keras.gates:
         notes.append(
             "Keras stores kernels as (in, out) with the gates side by side on the last axis; "
-            f"the notes' per-gate W ({units}, {config.input_dim}) is kernel_{gates[0]} transposed."
+            f"the per-gate W ({units}, {config.input_dim}) of the W·x convention is "
+            f"kernel_{keras.order[0]} transposed."
         )
     if config.cell == "gru":
         notes.append(
@@ -56,12 +61,14 @@ def keras_recurrent(config: RecurrentConfig) -> LayerResult:
             if config.reset_after
             else "reset_after=False: one bias, reset gate applied before the recurrent product."
         )
-    return assemble(LAYER_CLASSES[config.cell], config, input_shape, cell, gates, (), tuple(notes))
+    where = {"reset_after": reset_after, "split_bias": bool(bias) and reset_after}
+    return assemble(keras.layer_class, config, input_shape, cell, spec, (), tuple(notes), where)
 
 
 def keras_conv_recurrent(config: ConvRecurrentConfig) -> LayerResult:
     """``keras.layers.ConvLSTM1D`` / ``2D`` / ``3D`` for one config."""
-    gates = KERAS_GATES["lstm"]
+    spec = CELLS["lstm"]
+    keras = spec.keras
     filters = config.filters
     constraints: list[str] = []
     out_spatial: list[Dim] = []
@@ -77,30 +84,37 @@ def keras_conv_recurrent(config: ConvRecurrentConfig) -> LayerResult:
         feature = (*out_spatial, filters)
     else:
         feature = (filters, *out_spatial)
-    weights = fused_weight(
-        "kernel", (*config.kernel_size, config.channels), gates, filters, "input convolution kernel W"
-    )
-    weights += fused_weight(
-        "recurrent_kernel", (*config.kernel_size, filters), gates, filters, "recurrent convolution kernel U"
-    )
-    if config.use_bias:
-        weights += fused_weight("bias", (), gates, filters, "biases b")
     step = (config.batch, *feature)
-    cell = Cell(tuple(weights), gate_tensors(gates, step), _states("lstm", step), feature)
+    sizes = config.kernel_size
+    cell = Cell(
+        kernel=fused_weight(
+            "kernel", (*sizes, config.channels), keras, filters, "input convolution kernel W"
+        ),
+        recurrent_kernel=fused_weight(
+            "recurrent_kernel", (*sizes, filters), keras, filters, "recurrent convolution kernel U"
+        ),
+        bias=fused_weight("bias", (), keras, filters, "biases b") if config.use_bias else (),
+        gates=gate_tensors(keras, step),
+        states=_states(spec, step),
+        feature_shape=feature,
+    )
     input_shape = (config.batch, config.timesteps, *config.input_shape)
     notes = [
         "The recurrent convolution runs with stride 1 and 'same' padding on the output grid.",
     ]
     if config.bidirectional and config.data_format == "channels_first" and config.merge_mode == "concat":
         notes.append("Bidirectional concatenates on the last axis, even for channels_first.")
-    return assemble(
-        f"ConvLSTM{config.rank}D", config, input_shape, cell, gates, tuple(constraints), tuple(notes)
+    convolution = Convolution(
+        tuple(out_spatial), config.strides, config.dilation_rate, config.padding, config.data_format
     )
+    layer = keras.conv_classes[config.rank - 1]
+    where = {"convolution": convolution}
+    return assemble(layer, config, input_shape, cell, spec, tuple(constraints), tuple(notes), where)
 
 
-def _states(cell: str, shape: tuple[Dim, ...]) -> tuple[Tensor, ...]:
+def _states(spec: CellSpec, shape: tuple[Dim, ...]) -> tuple[Tensor, ...]:
     meanings = {"hidden_state": "h_t, the step's output", "cell_state": "c_t, the memory cell"}
-    return tuple(Tensor(name, "state", shape, description=meanings[name]) for name in STATE_NAMES[cell])
+    return tuple(Tensor(name, "state", shape, description=meanings[name]) for name in spec.states)
 
 
 def assemble(
@@ -108,50 +122,70 @@ def assemble(
     config: RecurrentConfig | ConvRecurrentConfig,
     input_shape: tuple[Dim, ...],
     cell: Cell,
-    gates: str,
+    spec: CellSpec,
     constraints: tuple[str, ...],
     notes: tuple[str, ...],
+    where: dict[str, Any],
 ) -> LayerResult:
-    """Add the input, output, returned states and a ``Bidirectional`` wrapper to a cell."""
+    """Add the input, output, returned states and a ``Bidirectional`` wrapper to a cell.
+
+    ``where`` holds the view fields only the rule knows (``reset_after``, ``convolution``).
+    """
     batch = config.batch
     sequence = (batch, config.timesteps) if config.return_sequences else (batch,)
     output_shape = (*sequence, *cell.feature_shape)
-    tensors: list[Tensor] = [Tensor("input", "input", input_shape, description="x, the input sequence")]
+    source = Tensor("input", "input", input_shape, description="x, the input sequence")
+    tensors: list[Tensor] = [source]
     state_names = [t.name for t in cell.states]
+
+    def view(one: Cell, direction: str, output: Tensor) -> CellView:
+        fields = {"layer": 0, "direction": direction, "step_input": source, "time_axis": 1, "output": output}
+        return one.view(spec, spec.keras, **fields, **where)
+
     if not config.bidirectional:
-        tensors += [*cell.weights, *cell.gates, *cell.states]
-        tensors.append(Tensor("output", "output", output_shape, description=_output_text(config)))
+        output = Tensor("output", "output", output_shape, description=_output_text(config))
+        tensors += [*cell.weights, *cell.gates, *cell.states, output]
         outputs = ["output"] + (state_names if config.return_state else [])
-        return _result(layer, config, tensors, outputs, gates, constraints, notes)
+        views: tuple[CellView, ...] = (view(cell, "forward", output),)
+        return _result(layer, config, tensors, outputs, views, constraints, notes)
 
     directions = ("forward", "backward")
-    for direction in directions:
-        tensors += [_prefixed(t, direction) for t in (*cell.weights, *cell.gates, *cell.states)]
+    cells = [cell.renamed(_prefix(direction)) for direction in directions]
+    for one in cells:
+        tensors += [*one.weights, *one.gates, *one.states]
     if config.merge_mode == "none":
-        for direction in directions:
-            tensors.append(
-                Tensor(f"{direction}/output", "output", output_shape, description=f"{direction} output")
-            )
-        outputs = [f"{d}/output" for d in directions]
+        own = [
+            Tensor(f"{direction}/output", "output", output_shape, description=f"{direction} output")
+            for direction in directions
+        ]
+        tensors += own
+        outputs = [t.name for t in own]
     else:
         merged = output_shape
         if config.merge_mode == "concat":
             merged = (*output_shape[:-1], output_shape[-1] * 2)
         description = f"forward and backward outputs merged by {config.merge_mode}"
-        tensors.append(Tensor("output", "output", merged, description=description))
+        own = [Tensor("output", "output", merged, description=description)] * 2
+        tensors.append(own[0])
         outputs = ["output"]
     if config.return_state:
         outputs += [f"{d}/{name}" for d in directions for name in state_names]
-    return _result(f"Bidirectional({layer})", config, tensors, outputs, gates, constraints, notes)
+    views = tuple(view(one, d, out) for one, d, out in zip(cells, directions, own, strict=True))
+    return _result(f"Bidirectional({layer})", config, tensors, outputs, views, constraints, notes)
 
 
 def _output_text(config: RecurrentConfig | ConvRecurrentConfig) -> str:
     return "h_t for every step" if config.return_sequences else "h_t of the last step"
 
 
-def _prefixed(tensor: Tensor, direction: str) -> Tensor:
-    slice_of = f"{direction}/{tensor.slice_of}" if tensor.slice_of else None
-    return replace(tensor, name=f"{direction}/{tensor.name}", slice_of=slice_of)
+def _prefix(direction: str) -> Callable[[Tensor], Tensor]:
+    """Renames a tensor into ``direction``'s namespace, as ``Bidirectional`` does."""
+
+    def prefixed(tensor: Tensor) -> Tensor:
+        slice_of = f"{direction}/{tensor.slice_of}" if tensor.slice_of else None
+        return replace(tensor, name=f"{direction}/{tensor.name}", slice_of=slice_of)
+
+    return prefixed
 
 
 def _result(
@@ -159,7 +193,7 @@ def _result(
     config: RecurrentConfig | ConvRecurrentConfig,
     tensors: list[Tensor],
     outputs: list[str],
-    gates: str,
+    views: tuple[CellView, ...],
     constraints: tuple[str, ...],
     notes: tuple[str, ...],
 ) -> LayerResult:
@@ -171,7 +205,8 @@ def _result(
         tensors=tuple(tensors),
         outputs=tuple(outputs),
         params=total_params(tensors),
-        gate_order=gates,
+        gate_order=views[0].convention.order,
         constraints=constraints,
         notes=notes,
+        cells=views,
     )

@@ -12,17 +12,18 @@ backward direction. Gates are fused along the first axis.
 
 from __future__ import annotations
 
+from shapecalc.cells import CELLS
 from shapecalc.configs import TorchRecurrentConfig, config_summary, config_to_json
-from shapecalc.dims import Dim
-from shapecalc.result import LayerResult, Tensor
-from shapecalc.rules.common import TORCH_GATES, fused_weight, gate_tensors, product, total_params
-
-MODULE_NAMES = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.RNN"}
+from shapecalc.dims import Dim, product
+from shapecalc.result import LayerResult, Tensor, total_params
+from shapecalc.rules.common import Cell, fused_weight, gate_tensors
+from shapecalc.views import CellView
 
 
 def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
     """The parameters, activations and outputs of one PyTorch recurrent module."""
-    gates = TORCH_GATES[config.cell]
+    spec = CELLS[config.cell]
+    torch = spec.torch
     hidden = config.hidden_size
     projected = config.proj_size != 0
     out_size: Dim = config.proj_size if projected else hidden
@@ -32,85 +33,109 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
     def sequence(features: Dim) -> tuple[Dim, ...]:
         return (batch, steps, features) if config.batch_first else (steps, batch, features)
 
-    tensors: list[Tensor] = [
-        Tensor("input", "input", sequence(config.input_size), description="input sequence")
-    ]
-    for layer in range(config.num_layers):
-        layer_input: Dim = config.input_size if layer == 0 else directions * out_size
-        for suffix in ("", "_reverse")[:directions]:
-            tag = f"l{layer}{suffix}"
-            tensors += fused_weight(
-                f"weight_ih_{tag}", (layer_input,), gates, hidden, "input-hidden weights", "first"
-            )
-            tensors += fused_weight(
-                f"weight_hh_{tag}", (out_size,), gates, hidden, "hidden-hidden weights", "first"
-            )
-            if config.use_bias:
-                tensors += fused_weight(f"bias_ih_{tag}", (), gates, hidden, "input-hidden bias", "first")
-                tensors += fused_weight(f"bias_hh_{tag}", (), gates, hidden, "hidden-hidden bias", "first")
-            if projected:
-                shape = (config.proj_size, hidden)
-                tensors.append(
-                    Tensor(
-                        f"weight_hr_{tag}",
-                        "weight",
-                        shape,
-                        params=product(shape),
-                        description="projection weights",
-                    )
-                )
-    tensors += gate_tensors(gates, (batch, hidden))
-    tensors.append(
+    source = Tensor("input", "input", sequence(config.input_size), description="input sequence")
+    tensors: list[Tensor] = [source]
+    # Every layer and direction has its own weights; the activations and states of one
+    # cell have the same shapes in all of them, so the table lists them once.
+    gates = gate_tensors(torch, (batch, hidden))
+    states = [
         Tensor("hidden_state", "state", (batch, out_size), description="h_t of one layer and direction")
-    )
+    ]
     if config.cell == "lstm":
-        tensors.append(
+        states.append(
             Tensor("cell_state", "state", (batch, hidden), description="c_t of one layer and direction")
         )
+    cells: list[tuple[int, str, Cell]] = []
+    for layer in range(config.num_layers):
+        layer_input: Dim = config.input_size if layer == 0 else directions * out_size
+        for direction, suffix in (("forward", ""), ("reverse", "_reverse"))[:directions]:
+            tag = f"l{layer}{suffix}"
+            projection = None
+            if projected:
+                shape = (config.proj_size, hidden)
+                projection = Tensor(
+                    f"weight_hr_{tag}",
+                    "weight",
+                    shape,
+                    params=product(shape),
+                    description="projection weights",
+                )
+            cell = Cell(
+                kernel=fused_weight(
+                    f"weight_ih_{tag}", (layer_input,), torch, hidden, "input-hidden weights", "first"
+                ),
+                recurrent_kernel=fused_weight(
+                    f"weight_hh_{tag}", (out_size,), torch, hidden, "hidden-hidden weights", "first"
+                ),
+                bias=_bias(config, f"bias_ih_{tag}", "input-hidden bias"),
+                recurrent_bias=_bias(config, f"bias_hh_{tag}", "hidden-hidden bias"),
+                projection=projection,
+                gates=gates,
+                states=tuple(states),
+            )
+            tensors += cell.weights
+            cells.append((layer, direction, cell))
+    tensors += [*gates, *states]
     stacked = directions * config.num_layers
-    tensors.append(
-        Tensor(
-            "output",
-            "output",
-            sequence(directions * out_size),
-            description="h_t of the last layer, every step",
-        )
+    output = Tensor(
+        "output", "output", sequence(directions * out_size), description="h_t of the last layer, every step"
     )
-    tensors.append(
+    final = [
         Tensor(
             "h_n", "output", (stacked, batch, out_size), description="final h of every layer and direction"
         )
-    )
-    outputs = ["output", "h_n"]
+    ]
     if config.cell == "lstm":
-        tensors.append(
+        final.append(
             Tensor(
                 "c_n", "output", (stacked, batch, hidden), description="final c of every layer and direction"
             )
         )
-        outputs.append("c_n")
+    tensors += [output, *final]
+    outputs = [output.name] + [t.name for t in final]
+
+    def view(layer: int, direction: str, cell: Cell) -> CellView:
+        # A stacked layer reads the sequence below it, shaped like the module's output.
+        return cell.view(
+            spec,
+            torch,
+            layer=layer,
+            direction=direction,
+            step_input=source if layer == 0 else output,
+            time_axis=1 if config.batch_first else 0,
+            output=output,
+            final_states=tuple(final),
+        )
+
     constraints: tuple[str, ...] = ()
     if projected and not (isinstance(hidden, int) and isinstance(config.proj_size, int)):
         # PyTorch refuses proj_size >= hidden_size; with a name in either, say when it holds.
         constraints = (f"{hidden} >= {config.proj_size + 1}",)
     notes = []
-    if gates:
+    if torch.gates:
         notes.append(
-            f"PyTorch gate order: {', '.join(gates)}; weights are (out, in), gates stacked on axis 0."
+            f"PyTorch gate order: {', '.join(torch.order)}; weights are (out, in), gates stacked on axis 0."
         )
     if config.batch_first:
         notes.append(
             "batch_first changes input and output only: h_n and c_n stay (layers*directions, batch, size)."
         )
     return LayerResult(
-        layer=MODULE_NAMES[config.cell],
+        layer=torch.layer_class,
         framework="torch",
         config=config_to_json(config),
         summary=config_summary(config),
         tensors=tuple(tensors),
         outputs=tuple(outputs),
         params=total_params(tensors),
-        gate_order=gates,
+        gate_order=torch.order,
         constraints=constraints,
         notes=tuple(notes),
+        cells=tuple(view(*one) for one in cells),
     )
+
+
+def _bias(config: TorchRecurrentConfig, name: str, description: str) -> tuple[Tensor, ...]:
+    if not config.use_bias:
+        return ()
+    return fused_weight(name, (), CELLS[config.cell].torch, config.hidden_size, description, "first")
