@@ -15,7 +15,7 @@ from shapecalc.errors import ShapecalcError
 from shapecalc.model import analyze
 from shapecalc.model.engine import propagate
 from shapecalc.model.reader import parse_model
-from shapecalc.model.render import render_model
+from shapecalc.render.model_table import render_model
 
 MODELS = Path(__file__).parent / "data" / "models"
 KERAS = Path(__file__).parent / "data" / "keras"

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from shapecalc.dims import Dim, format_shape, substitute
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
-from shapecalc.model.graph import LayerNode, ModelGraph, Shape, TensorRef
-from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, same_size
-from shapecalc.model.layers.registry import UnknownLayerError, run_layer
+from shapecalc.model.graph import LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
+from shapecalc.model.layers import recurrent, registry
+from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, UnknownLayerError, same_size
 from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
 
 
@@ -58,8 +58,6 @@ def propagate(
 
 def clear_caches() -> None:
     """Forget memoised layer results (benchmarks measure cold runs)."""
-    from shapecalc.model.layers import recurrent, registry
-
     registry._apply.cache_clear()
     recurrent._derive.cache_clear()
 
@@ -70,6 +68,14 @@ def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> Locate
     message = f"{error.option} {error.message}" if error.option and not repeated else error.message
     where = f"input '{node.name}'" if node.input_shape is not None else f"layer {node.position} '{node.name}'"
     return LocatedError(message, option=f"{graph.source}: {where}")
+
+
+def run_spec(spec: LayerSpec, call: LayerCall) -> LayerOutput:
+    """Any layer on ``call``: a nested model through :func:`propagate`, the others through their
+    rule. Wrappers receive this function to run the layer they hold."""
+    if isinstance(spec.inner, ModelGraph):
+        return run_nested(spec.inner, call.inputs)
+    return registry.run_layer(spec, call, run_spec)
 
 
 def run_nested(graph: ModelGraph, inputs: tuple[Shape, ...]) -> LayerOutput:
@@ -157,7 +163,7 @@ def _run_node(
             tuple(_read(produced, ref) for ref in call.initial_state),
         )
         try:
-            output = run_layer(node.spec, shapes)
+            output = run_spec(node.spec, shapes)
         except UnknownLayerError:
             if not skip_unknown:
                 raise

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 
 from shapecalc.dims import format_shape
-from shapecalc.model.render import footer_lines, model_rows, title
 from shapecalc.model.result import OK, LayerRow, ModelResult
 from shapecalc.render.drawing import Drawing, plain_line
 from shapecalc.render.graph_layout import GraphEdge, GraphNode, layout_graph
+from shapecalc.render.html import page, text_list
+from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
 from shapecalc.render.rows import format_count
 from shapecalc.render.svg import stack
 from shapecalc.render.svg_markup import escape, to_svg
@@ -97,9 +98,6 @@ def _free_name(name: str, taken: set[str]) -> str:
 
 def render_model_html(result: ModelResult) -> str:
     """The page for a model: the graph, and the layer table; hovering a layer finds it in both."""
-    from shapecalc.model.render import columns
-    from shapecalc.render.html import page, text_list
-
     heads = columns(result)
     table = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
     for row in model_rows(result):

@@ -22,7 +22,7 @@ from shapecalc.api import LAYER_KINDS, build_config
 from shapecalc.configs import LayerConfig
 from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
-from shapecalc.model.graph import Shape
+from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
 from shapecalc.model.options import Counts, Flag, LooseOptions, Options, Size, Sizes, aliases
 from shapecalc.result import LayerResult
@@ -163,15 +163,13 @@ class BidirectionalOptions(LooseOptions):
 
 def bidirectional(options: BidirectionalOptions, call: LayerCall) -> LayerOutput:
     """``Bidirectional(layer)``: the wrapped recurrent layer with ``bidirectional`` set."""
-    from shapecalc.model.layers.registry import inner_rule
-
-    rule, inner_options = inner_rule(call)
-    if rule.class_name not in KINDS or not isinstance(inner_options, SequenceOptions):
-        raise ShapecalcError(f"wraps a recurrent layer, got {rule.class_name}", option="layer")
+    inner = call.inner
+    if isinstance(inner, LayerSpec) and inner.class_name not in KINDS:
+        raise ShapecalcError(f"wraps a recurrent layer, got {inner.class_name}", option="layer")
+    if isinstance(inner, ModelGraph):
+        raise ShapecalcError(f"wraps a recurrent layer, got a {inner.class_name} model", option="layer")
     merge_mode = options.merge_mode or "none"
-    return run_recurrent(
-        KINDS[rule.class_name], inner_options, call, bidirectional=True, merge_mode=merge_mode
-    )
+    return call.run_inner(call.inputs, call.initial_state, bidirectional=True, merge_mode=merge_mode)
 
 
 RULES = (
