@@ -150,7 +150,7 @@ def _run_node(
         shape = _input_shape(node, bindings, given_inputs.get(node.name))
         produced[TensorRef(node.name)] = shape
         return LayerRow(node.position, node.name, "InputLayer", (shape,))
-    connected = tuple(str(ref) for call in node.calls for ref in (*call.inputs, *call.initial_state))
+    connected = tuple(ref for call in node.calls for ref in (*call.inputs, *call.initial_state))
     first: LayerOutput | None = None
     macs: list[Dim | None] = []  # a shared layer computes once per call; its weights count once
     for number, call in enumerate(node.calls):
@@ -195,7 +195,7 @@ def _run_node(
     )
 
 
-def _unknown_row(node: LayerNode, connected: tuple[str, ...], status: str) -> LayerRow:
+def _unknown_row(node: LayerNode, connected: tuple[TensorRef, ...], status: str) -> LayerRow:
     """A row whose shapes and counts are unknown: its class has no rule, or it reads such a layer."""
     return LayerRow(
         node.position,

@@ -13,7 +13,7 @@ from typing import Any
 
 from shapecalc.costs import itemsize
 from shapecalc.dims import Dim, to_json
-from shapecalc.model.graph import Shape
+from shapecalc.model.graph import Shape, TensorRef
 from shapecalc.result import SCHEMA_VERSION, LayerResult
 
 OK, UNKNOWN_CLASS, UNKNOWN_INPUT = "ok", "unknown class", "unknown input"
@@ -43,7 +43,7 @@ class LayerRow:
     params: Dim | None = 0
     non_trainable: Dim = 0
     macs: Dim | None = 0
-    connected_to: tuple[str, ...] = ()
+    connected_to: tuple[TensorRef, ...] = ()
     detail: LayerResult | None = None
     status: str = OK
     constraints: tuple[str, ...] = ()
@@ -58,7 +58,7 @@ class LayerRow:
             "params": _count_json(self.params),
             "non_trainable_params": to_json(self.non_trainable),
             "macs": _count_json(self.macs),
-            "connected_to": list(self.connected_to),
+            "connected_to": [str(ref) for ref in self.connected_to],
         }
         if self.status != OK:
             out["status"] = self.status

@@ -39,9 +39,8 @@ def model_rows(result: ModelResult) -> list[ModelRow]:
     for row in result.rows:
         class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
         params = "?" if row.params is None else format_count(row.params)
-        rows.append(
-            ModelRow(row.name, class_name, shapes_text(row.shapes), params, ", ".join(row.connected_to))
-        )
+        connected = ", ".join(str(ref) for ref in row.connected_to)
+        rows.append(ModelRow(row.name, class_name, shapes_text(row.shapes), params, connected))
     return rows
 
 
