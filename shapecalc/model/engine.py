@@ -192,7 +192,18 @@ def _run_node(
         first.detail,
         OK,
         first.constraints,
+        ignored_options(node.spec),
     )
+
+
+def ignored_options(spec: LayerSpec) -> tuple[str, ...]:
+    """The inert options ``spec`` was given; those of the layer it wraps as ``layer.NAME``.
+
+    >>> ignored_options(LayerSpec("TimeDistributed", {}, LayerSpec("Dense", ignored=("activation",))))
+    ('layer.activation',)
+    """
+    inner = ignored_options(spec.inner) if isinstance(spec.inner, LayerSpec) else ()
+    return (*spec.ignored, *(f"layer.{key}" for key in inner))
 
 
 def _unknown_row(node: LayerNode, connected: tuple[TensorRef, ...], status: str) -> LayerRow:
@@ -206,6 +217,7 @@ def _unknown_row(node: LayerNode, connected: tuple[TensorRef, ...], status: str)
         macs=None,
         connected_to=connected,
         status=status,
+        ignored_options=ignored_options(node.spec),
     )
 
 

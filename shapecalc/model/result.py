@@ -34,7 +34,9 @@ def _count_json(value: Dim | None) -> int | str | None:
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One layer of the model table. ``shapes`` and ``params`` are ``None`` when unknown."""
+    """One layer of the model table. ``shapes`` and ``params`` are ``None`` when unknown;
+    ``ignored_options`` names the options given that cannot change a shape (``layer.activation``
+    for a wrapped layer's)."""
 
     position: int
     name: str
@@ -47,6 +49,7 @@ class LayerRow:
     detail: LayerResult | None = None
     status: str = OK
     constraints: tuple[str, ...] = ()
+    ignored_options: tuple[str, ...] = ()
 
     def to_json(self, detail: bool = False) -> dict[str, Any]:
         """This row as JSON; ``detail`` adds a recurrent layer's single-layer result."""
@@ -64,6 +67,8 @@ class LayerRow:
             out["status"] = self.status
         if self.constraints:
             out["constraints"] = list(self.constraints)
+        if self.ignored_options:
+            out["ignored_options"] = list(self.ignored_options)
         if detail and self.detail is not None:
             out["detail"] = self.detail.to_json()
         return out

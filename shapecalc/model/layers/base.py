@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from shapecalc.dims import Dim, format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.options import Options
+from shapecalc.model.options import LAYER_ARGUMENTS, Options, accepted_keys
 from shapecalc.result import LayerResult
 
 
@@ -92,12 +93,30 @@ class LayerOutput:
 
 @dataclass(frozen=True)
 class Rule:
-    """One layer class: its Keras name, its option schema and its shape rule."""
+    """One layer class: its Keras name, its option schema, its shape rule, and ``inert``: the
+    class's Keras arguments that cannot change a shape or a count, accepted and ignored.
+
+    >>> same = lambda options, call: LayerOutput(call.inputs)
+    >>> rule = Rule("Dropout", same, Options, inert=frozenset({"rate"}))
+    >>> "rate" in rule.ignored, "name" in rule.ignored, "units" in rule.known
+    (True, True, False)
+    """
 
     class_name: str
     apply: Callable[[Any, LayerCall], LayerOutput]
     options: type[Options]
     aliases: tuple[str, ...] = ()
+    inert: frozenset[str] = frozenset()
+
+    @cached_property
+    def ignored(self) -> frozenset[str]:
+        """The arguments set aside: the class's inert ones and every layer's, less those read."""
+        return (self.inert | LAYER_ARGUMENTS) - accepted_keys(self.options)
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        """Every argument the class takes: read or ignored."""
+        return accepted_keys(self.options) | self.inert | LAYER_ARGUMENTS
 
 
 def require_rank(shape: Shape, rank: int, layout: str) -> None:

@@ -24,7 +24,7 @@ from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
-from shapecalc.model.options import Counts, Flag, LooseOptions, Options, Size, Sizes, aliases
+from shapecalc.model.options import Counts, Flag, Options, Size, Sizes, aliases, weight_settings
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
@@ -63,6 +63,29 @@ class ConvRecurrentOptions(SequenceOptions):
     padding: str | None = None
     dilation: Sizes | None = Field(None, validation_alias=aliases("dilation", "dilation_rate"))
     data_format: str | None = None
+
+
+#: Each class's Keras arguments that cannot change a shape or a count (initial values, training
+#: behaviour, execution), ignored. Kept apart from the schemas above so they merge with a later
+#: generated option table.
+_RECURRENT_INERT = weight_settings("kernel", "recurrent", "bias") | {
+    "activation",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+}
+_GATED_INERT = _RECURRENT_INERT | {"recurrent_activation"}
+INERT = {
+    "SimpleRNN": _RECURRENT_INERT,
+    "GRU": _GATED_INERT | {"use_cudnn", "implementation"},
+    "LSTM": _GATED_INERT | {"unit_forget_bias", "use_cudnn", "implementation"},
+    **{f"ConvLSTM{rank}D": _GATED_INERT | {"unit_forget_bias"} for rank in (1, 2, 3)},
+    "Bidirectional": frozenset({"weights"}),
+}
 
 
 @lru_cache(maxsize=4096)
@@ -154,10 +177,10 @@ def recurrent_rule(class_name: str, schema: type[SequenceOptions]) -> Rule:
     def apply(options: SequenceOptions, call: LayerCall) -> LayerOutput:
         return run_recurrent(kind, options, call)
 
-    return Rule(class_name, apply, schema)
+    return Rule(class_name, apply, schema, inert=INERT[class_name])
 
 
-class BidirectionalOptions(LooseOptions):
+class BidirectionalOptions(Options):
     merge_mode: str | None = "concat"
 
 
@@ -177,5 +200,5 @@ RULES = (
     recurrent_rule("GRU", GRUOptions),
     recurrent_rule("SimpleRNN", RecurrentOptions),
     *(recurrent_rule(f"ConvLSTM{rank}D", ConvRecurrentOptions) for rank in (1, 2, 3)),
-    Rule("Bidirectional", bidirectional, BidirectionalOptions),
+    Rule("Bidirectional", bidirectional, BidirectionalOptions, inert=INERT["Bidirectional"]),
 )

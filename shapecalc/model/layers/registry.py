@@ -12,12 +12,14 @@ Keras' class names are the keys, matched without case or underscores
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache, lru_cache
+from typing import Any
 
-from shapecalc.model.graph import LayerSpec, Shape
+from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers import conv, core, merge, recurrent, wrappers
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
-from shapecalc.model.options import Options, validate
+from shapecalc.model.options import Options, split_options, validate
 
 #: Keras classes that hold a whole model; they run through the engine.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -43,13 +45,33 @@ def find_rule(class_name: str, own_format: bool = False) -> Rule | None:
     return RULES.get(_key(class_name))
 
 
+def layer_spec(
+    class_name: str,
+    options: Mapping[str, Any],
+    inner: LayerSpec | ModelGraph | None = None,
+    *,
+    own_format: bool = False,
+) -> LayerSpec:
+    """A layer as the engine runs it: its class as shapecalc spells it, its options with the
+    inert ones set aside (unknown ones stay, for its rule to refuse).
+
+    >>> layer_spec("dense", {"units": 4, "activation": "relu", "unitz": 1})
+    LayerSpec(class_name='Dense', options={'units': 4, 'unitz': 1}, inner=None, ignored=('activation',))
+    """
+    rule = find_rule(class_name, own_format)
+    if rule is None:
+        return LayerSpec(class_name, dict(options), inner)
+    kept, ignored = split_options(options, rule.ignored)
+    return LayerSpec(rule.class_name, kept, inner, ignored)
+
+
 def run_layer(spec: LayerSpec, call: LayerCall, run: RunLayer) -> LayerOutput:
     """Validate ``spec``'s options and apply its rule to ``call``; a wrapper gets ``run`` to run
     the layer it holds (the engine's runner, which also runs nested models)."""
     rule = find_rule(spec.class_name)
     if rule is None:
         raise UnknownLayerError(spec.class_name)
-    options = validate(rule.options, spec.options, rule.class_name)
+    options = validate(rule.options, spec.options, rule.class_name, rule.known)
     if spec.inner is None:
         return _apply(rule, options, call.inputs, call.initial_state)
     inner = spec.inner

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_min_rank
-from shapecalc.model.options import LooseOptions
+from shapecalc.model.options import Options
 
 
-class TimeDistributedOptions(LooseOptions):
+class TimeDistributedOptions(Options):
     pass
 
 
