@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from shapecalc.dims import Dim, format_shape, substitute
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
+from shapecalc.model.bindings import resolve_bindings
 from shapecalc.model.graph import LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
 from shapecalc.model.layers import recurrent, registry
 from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, UnknownLayerError, same_size
@@ -38,9 +39,13 @@ def propagate(
 ) -> ModelResult:
     """Every layer's output shapes and counts, and the totals.
 
-    ``bindings`` gives symbols values (``{"batch": 32}``) in the input shapes;
-    ``input_shapes`` replaces the inputs' shapes (a model used as a layer).
+    ``bindings`` gives symbols values (``{"batch": 32}``) in the input shapes; a name they do not
+    use is refused (:mod:`.bindings`). ``input_shapes`` replaces the inputs' shapes (a model used
+    as a layer).
     """
+    if bindings:
+        declared = (node.input_shape for node in graph.layers if node.input_shape is not None)
+        bindings = resolve_bindings(bindings, declared)
     produced: dict[TensorRef, Shape] = {}
     unknown: set[str] = set()
     rows: list[LayerRow] = []
