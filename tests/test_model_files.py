@@ -270,8 +270,8 @@ ERRORS = [
         "m.yaml: layer 1 'lstm': untis is not an option of LSTM (did you mean 'units'?)",
     ),
     (
-        # Shape-preserving layers ignore options they have no use for, but not a near miss of one
-        # they read: center=False would drop 3 parameters.
+        # epsilon cannot change a count and is ignored; a near miss of center (which can: False
+        # drops 3 parameters) is refused with a suggestion.
         "m.yaml",
         "input: [10, 3]\nlayers:\n  - {type: BatchNormalization, centre: false, epsilon: 0.01}\n",
         "m.yaml: layer 1 'batch_normalization': centre is not an option of BatchNormalization "

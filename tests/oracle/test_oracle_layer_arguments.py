@@ -34,7 +34,7 @@ KWARGS = {
 
 
 @pytest.fixture(scope="module")
-def keras():  # type: ignore[no-untyped-def]
+def keras():
     require_frameworks("torch", "keras")
     import keras
 
@@ -43,13 +43,13 @@ def keras():  # type: ignore[no-untyped-def]
 
 def keras_arguments(cls: type) -> set[str]:
     """The named constructor arguments of ``cls`` (``self``, ``*args`` and ``**kwargs`` aside)."""
-    parameters = inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+    parameters = inspect.signature(cls.__init__).parameters.values()
     variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     return {p.name for p in parameters if p.name != "self" and p.kind not in variadic}
 
 
 @pytest.mark.parametrize("class_name", CLASSES)
-def test_every_keras_argument_is_known(keras, class_name):  # type: ignore[no-untyped-def]
+def test_every_keras_argument_is_known(keras, class_name):
     rule = RULES[class_name.replace("_", "").lower()]
     keras_class = getattr(keras.layers, class_name)
     base = keras_arguments(keras.layers.Layer)
