@@ -2,9 +2,10 @@
 
 ``shapecalc model FILE`` reads shapecalc's own model files (YAML, TOML, JSON)
 and Keras' (``model.to_json()`` output, ``.keras`` archives) into a graph
-(:mod:`.graph`), runs each layer's shape rule (:mod:`.layers`) in order
-(:mod:`.engine`) and renders the result (:mod:`.render`). Importing this
-package is cheap: the loaders, pydantic and YAML load on first use.
+(:mod:`.graph`) and runs each layer's shape rule (:mod:`.layers`) in order
+(:mod:`.engine`); :mod:`shapecalc.render.model_table` and
+:mod:`shapecalc.render.model_svg` draw the result. Importing this package is
+cheap: the loaders, pydantic and YAML load on first use.
 
 >>> import json, tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -34,6 +35,7 @@ def analyze(
     bindings: Mapping[str, Dim] | None = None,
 ) -> ModelResult:
     """Every layer's output shapes and parameters for the model in file ``path``."""
+    # Imported here for start-up speed: the layer commands import this package, not the engine.
     from shapecalc.model.engine import propagate
     from shapecalc.model.reader import read_model
 

@@ -82,7 +82,7 @@ def model_command(
     from shapecalc.cli import piped_width
     from shapecalc.model.engine import propagate
     from shapecalc.model.reader import read_model
-    from shapecalc.model.render import render_model
+    from shapecalc.render.model_table import render_model
 
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from shapecalc.dims import Dim, format_shape, substitute
 from shapecalc.errors import ShapecalcError
 from shapecalc.geometry import check_positive
-from shapecalc.model.graph import LayerNode, ModelGraph, Shape, TensorRef
-from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, same_size
-from shapecalc.model.layers.registry import UnknownLayerError, run_layer
+from shapecalc.model.bindings import resolve_bindings
+from shapecalc.model.graph import LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
+from shapecalc.model.layers import recurrent, registry
+from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, UnknownLayerError, same_size
 from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
 
 
@@ -38,9 +39,13 @@ def propagate(
 ) -> ModelResult:
     """Every layer's output shapes and counts, and the totals.
 
-    ``bindings`` gives symbols values (``{"batch": 32}``) in the input shapes;
-    ``input_shapes`` replaces the inputs' shapes (a model used as a layer).
+    ``bindings`` gives symbols values (``{"batch": 32}``) in the input shapes; a name they do not
+    use is refused (:mod:`.bindings`). ``input_shapes`` replaces the inputs' shapes (a model used
+    as a layer).
     """
+    if bindings:
+        declared = (node.input_shape for node in graph.layers if node.input_shape is not None)
+        bindings = resolve_bindings(bindings, declared)
     produced: dict[TensorRef, Shape] = {}
     unknown: set[str] = set()
     rows: list[LayerRow] = []
@@ -58,8 +63,6 @@ def propagate(
 
 def clear_caches() -> None:
     """Forget memoised layer results (benchmarks measure cold runs)."""
-    from shapecalc.model.layers import recurrent, registry
-
     registry._apply.cache_clear()
     recurrent._derive.cache_clear()
 
@@ -70,6 +73,14 @@ def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> Locate
     message = f"{error.option} {error.message}" if error.option and not repeated else error.message
     where = f"input '{node.name}'" if node.input_shape is not None else f"layer {node.position} '{node.name}'"
     return LocatedError(message, option=f"{graph.source}: {where}")
+
+
+def run_spec(spec: LayerSpec, call: LayerCall) -> LayerOutput:
+    """Any layer on ``call``: a nested model through :func:`propagate`, the others through their
+    rule. Wrappers receive this function to run the layer they hold."""
+    if isinstance(spec.inner, ModelGraph):
+        return run_nested(spec.inner, call.inputs)
+    return registry.run_layer(spec, call, run_spec)
 
 
 def run_nested(graph: ModelGraph, inputs: tuple[Shape, ...]) -> LayerOutput:
@@ -144,7 +155,7 @@ def _run_node(
         shape = _input_shape(node, bindings, given_inputs.get(node.name))
         produced[TensorRef(node.name)] = shape
         return LayerRow(node.position, node.name, "InputLayer", (shape,))
-    connected = tuple(str(ref) for call in node.calls for ref in (*call.inputs, *call.initial_state))
+    connected = tuple(ref for call in node.calls for ref in (*call.inputs, *call.initial_state))
     first: LayerOutput | None = None
     macs: list[Dim | None] = []  # a shared layer computes once per call; its weights count once
     for number, call in enumerate(node.calls):
@@ -157,7 +168,7 @@ def _run_node(
             tuple(_read(produced, ref) for ref in call.initial_state),
         )
         try:
-            output = run_layer(node.spec, shapes)
+            output = run_spec(node.spec, shapes)
         except UnknownLayerError:
             if not skip_unknown:
                 raise
@@ -186,10 +197,21 @@ def _run_node(
         first.detail,
         OK,
         first.constraints,
+        ignored_options(node.spec),
     )
 
 
-def _unknown_row(node: LayerNode, connected: tuple[str, ...], status: str) -> LayerRow:
+def ignored_options(spec: LayerSpec) -> tuple[str, ...]:
+    """The inert options ``spec`` was given; those of the layer it wraps as ``layer.NAME``.
+
+    >>> ignored_options(LayerSpec("TimeDistributed", {}, LayerSpec("Dense", ignored=("activation",))))
+    ('layer.activation',)
+    """
+    inner = ignored_options(spec.inner) if isinstance(spec.inner, LayerSpec) else ()
+    return (*spec.ignored, *(f"layer.{key}" for key in inner))
+
+
+def _unknown_row(node: LayerNode, connected: tuple[TensorRef, ...], status: str) -> LayerRow:
     """A row whose shapes and counts are unknown: its class has no rule, or it reads such a layer."""
     return LayerRow(
         node.position,
@@ -200,6 +222,7 @@ def _unknown_row(node: LayerNode, connected: tuple[str, ...], status: str) -> La
         macs=None,
         connected_to=connected,
         status=status,
+        ignored_options=ignored_options(node.spec),
     )
 
 

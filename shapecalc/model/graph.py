@@ -59,11 +59,13 @@ class TensorRef:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """What a layer is: its class as the file names it, its options, and a wrapped layer or model."""
+    """What a layer is: its class, its options, a wrapped layer or model, and the names of the
+    options it was given that cannot change a shape (set aside: they never reach its rule)."""
 
     class_name: str
     options: Mapping[str, Any] = field(default_factory=dict)
     inner: LayerSpec | ModelGraph | None = None
+    ignored: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ first get a suffix (``timestep_2``); see :func:`unknown_size`. Nothing here impo
 ...     {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, None, 8]}},
 ...     {"class_name": "LSTM", "config": {"name": "lstm", "units": 4, "activation": "tanh"}}]}}
 >>> graph = load_keras(doc, "s.json")
->>> graph.layers[0].input_shape, dict(graph.layers[1].spec.options)
-((Expr('batch'), Expr('timestep'), 8), {'units': 4})
+>>> graph.layers[0].input_shape, dict(graph.layers[1].spec.options), graph.layers[1].spec.ignored
+((Expr('batch'), Expr('timestep'), 8), {'units': 4}, ('activation',))
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from shapecalc.model.graph import (
     TensorRef,
     unknown_size,
 )
-from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule
-from shapecalc.model.options import accepted_keys
+from shapecalc.model.layers.registry import MODEL_CLASSES, layer_spec
 
 WRAPPERS = ("Bidirectional", "TimeDistributed")
 #: Call arguments that carry no tensor shapecalc needs.
@@ -94,26 +93,29 @@ def _name(layer: Mapping[str, Any], position: int) -> str:
     return str(name) if name else f"layer_{position}"
 
 
-def _spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
-    """A Keras layer entry as a spec: its class, the options its rule reads, a wrapped layer."""
+def keras_layer_spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
+    """A Keras layer entry as a spec: its class, its config (inert arguments set aside), and
+    the layer or model it wraps."""
     class_name = str(layer.get("class_name"))
     config = layer.get("config")
-    config = config if isinstance(config, dict) else {}
+    config = dict(config) if isinstance(config, dict) else {}
+    config.pop("name", None)  # the layer's name, as in a shapecalc file: not an option
     if class_name in MODEL_CLASSES:
         return LayerSpec(class_name, {}, load_keras(layer, where))
-    if config.get("lora_rank"):
-        raise ShapecalcError(f"{where}: lora_rank is set; LoRA weights are not counted by shapecalc")
     inner = None
-    if class_name in WRAPPERS and isinstance(config.get("layer"), dict):
-        inner = _spec(config["layer"], where)
-        backward = config.get("backward_layer")
-        if isinstance(backward, dict) and _spec(backward, where) != inner:
-            raise ShapecalcError(f"{where}: a backward layer unlike the forward one is not supported")
-    rule = find_rule(class_name)
-    if rule is None:
-        return LayerSpec(class_name, {}, inner)
-    keys = accepted_keys(rule.options)
-    return LayerSpec(class_name, {key: value for key, value in config.items() if key in keys}, inner)
+    if class_name in WRAPPERS:
+        wrapped, backward = config.pop("layer", None), config.pop("backward_layer", None)
+        inner = keras_layer_spec(wrapped, where) if isinstance(wrapped, dict) else None
+        if inner is not None and isinstance(backward, dict):
+            same_backward(inner, keras_layer_spec(backward, where), where)
+    return layer_spec(class_name, config, inner)
+
+
+def same_backward(forward: LayerSpec, backward: LayerSpec, where: str) -> None:
+    """Refuse a ``Bidirectional`` backward layer that differs from the forward one in what
+    counts (its name and ``go_backwards`` are set aside as inert)."""
+    if backward != forward:
+        raise ShapecalcError(f"{where}: a backward layer unlike the forward one is not supported")
 
 
 def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
@@ -138,7 +140,8 @@ def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
             previous = f"{layer_name}_input"
             shape = named_shape(_declared_input(layer, where), 1, first, where)
             nodes.append(LayerNode(0, previous, LayerSpec("InputLayer"), input_shape=shape))
-        nodes.append(LayerNode(position, layer_name, _spec(layer, where), (Call((TensorRef(previous),)),)))
+        spec = keras_layer_spec(layer, where)
+        nodes.append(LayerNode(position, layer_name, spec, (Call((TensorRef(previous),)),)))
         previous = layer_name
     if previous is None or len(nodes) < 2:
         raise ShapecalcError(f"{source}: the Sequential model has no layers")
@@ -194,7 +197,7 @@ def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
             shape = named_shape(_batch_shape(layer), number, consumers.get(layer_name, set()), where)
             nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
             continue
-        nodes.append(LayerNode(position, layer_name, _spec(layer, where), calls[layer_name]))
+        nodes.append(LayerNode(position, layer_name, keras_layer_spec(layer, where), calls[layer_name]))
     name = str(config.get("name") or "functional")
     return ModelGraph(
         name, source, "keras", tuple(nodes), input_refs, outputs, sequential=False, class_name="Functional"

@@ -1,8 +1,10 @@
 """Layer options in model files: pydantic schemas over shapecalc's own field types.
 
-Each layer rule declares its options as a subclass of :class:`Options`; a bad
-value becomes a :class:`~shapecalc.errors.ShapecalcError` that names the field
-and echoes the value.
+Each layer rule declares the options it reads as a subclass of :class:`Options`
+and, beside it, the Keras arguments that cannot change a shape or a count
+(``activation``, ``dropout``, ...): those are set aside by :func:`split_options`
+and listed as ignored. Anything else is refused; a bad value becomes a
+:class:`~shapecalc.errors.ShapecalcError` that names the field and echoes the value.
 
 >>> class Example(Options):
 ...     units: Size
@@ -73,6 +75,32 @@ Flag = Annotated[bool, PlainValidator(lambda value: _flag(value))]
 DataFormat = Literal["channels_last", "channels_first"]
 
 
+def _unset(value: Any) -> None:
+    if value not in (None, False, 0):
+        raise ShapecalcError(f"is not supported (it adds weights shapecalc cannot count), got {shown(value)}")
+    return None
+
+
+#: A Keras argument shapecalc accepts only unset (``lora_rank``, ``renorm``): set, it adds weights.
+Unset = Annotated[None, PlainValidator(_unset)]
+
+#: What every Keras layer takes besides its own arguments (the base ``Layer``'s, and the input
+#: shape a Keras 2 file records on its first layer); none changes a shape or a count.
+LAYER_ARGUMENTS = frozenset(
+    {"name", "dtype", "trainable", "autocast", "activity_regularizer", "input_dim", "input_shape"}
+    | {"batch_input_shape"}
+)
+
+
+def weight_settings(*weights: str) -> frozenset[str]:
+    """Keras' initializer, regularizer and constraint arguments of ``weights``: none changes a shape.
+
+    >>> sorted(weight_settings("bias"))
+    ['bias_constraint', 'bias_initializer', 'bias_regularizer']
+    """
+    return frozenset(f"{w}_{kind}" for w in weights for kind in ("initializer", "regularizer", "constraint"))
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ShapecalcError(f"must be true or false, got {shown(value)}")
@@ -90,34 +118,33 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-class LooseOptions(Options):
-    """Options of a shape-preserving layer: whatever it takes cannot change a shape."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, arbitrary_types_allowed=True)
-
-
 OptionsT = TypeVar("OptionsT", bound=Options)
 
 
-def validate(schema: type[OptionsT], options: Mapping[str, Any], class_name: str) -> OptionsT:
+def split_options(
+    options: Mapping[str, Any], inert: frozenset[str]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``options`` without the ``inert`` keys, and those keys given, sorted.
+
+    >>> split_options({"units": 4, "activation": "relu"}, frozenset({"activation", "name"}))
+    ({'units': 4}, ('activation',))
+    """
+    kept = {key: value for key, value in options.items() if key not in inert}
+    return kept, tuple(sorted(key for key in options if key in inert))
+
+
+def validate(
+    schema: type[OptionsT], options: Mapping[str, Any], class_name: str, known: frozenset[str] = frozenset()
+) -> OptionsT:
     """``options`` checked against ``schema``; the first problem raises :class:`ShapecalcError`.
 
-    A shape-preserving layer ignores options it has no use for (``rate``, ``epsilon``), but a
-    near miss of one it reads (``centre`` for ``center``) would silently change a count: refused.
+    A misspelt key is refused with the closest of the schema's keys and ``known`` (the
+    arguments set aside as inert) as a suggestion.
     """
-    if schema.model_config.get("extra") == "ignore":
-        known = sorted(accepted_keys(schema))
-        for key in options:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
-            if key not in known and close:
-                raise ShapecalcError(
-                    f"is not an option of {class_name} (did you mean {close[0]!r}?)",
-                    option=str(key),
-                )
     try:
         return schema.model_validate(dict(options))
     except ValidationError as error:
-        raise options_error(error, class_name, sorted(accepted_keys(schema))) from None
+        raise options_error(error, class_name, sorted(accepted_keys(schema) | known)) from None
 
 
 def options_error(error: ValidationError, class_name: str, known: list[str] | None = None) -> ShapecalcError:

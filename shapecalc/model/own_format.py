@@ -1,7 +1,8 @@
 """shapecalc's own model files (YAML, TOML or JSON): an input shape and a list of layers.
 
 Layers take the options of the layer commands (``units``, ``filters``,
-``kernel``, ``return_sequences``, ...) plus ``type`` and an optional ``name``.
+``kernel``, ``return_sequences``, ...) or, unchanged, the ``config`` of the layer
+in a Keras file, plus ``type`` and an optional ``name``.
 A stack passes each layer's output to the next; ``inputs`` and
 ``initial_state`` (``enc[1]``: output 1 of layer ``enc``) connect a graph.
 
@@ -34,12 +35,13 @@ from shapecalc.model.graph import (
     TensorRef,
     unknown_size,
 )
+from shapecalc.model.keras_format import is_keras_document, keras_layer_spec, load_keras, same_backward
 from shapecalc.model.layers.base import LocatedError
-from shapecalc.model.layers.registry import find_rule
+from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.options import field_path, options_error
 
 #: Keys of a layer entry that are not layer options.
-ENTRY_KEYS = ("type", "name", "inputs", "initial_state", "layer")
+ENTRY_KEYS = ("type", "name", "inputs", "initial_state", "layer", "backward_layer")
 _REF = re.compile(r"(?P<layer>[^\[\]]+)(?:\[(?P<a>\d+)\](?:\[(?P<b>\d+)\])?)?")
 
 
@@ -62,6 +64,7 @@ class LayerEntry(BaseModel):
     inputs: list[str] | None = None
     initial_state: list[str] | None = None
     layer: dict[str, Any] | None = None
+    backward_layer: dict[str, Any] | None = None
 
 
 class ModelFile(BaseModel):
@@ -140,16 +143,25 @@ def _shape(batch: Dim, dims: list[Dim | None], number: int, consumers: set[str])
 
 
 def _spec(entry: LayerEntry, where: str) -> LayerSpec:
-    rule = find_rule(entry.type, own_format=True)
-    class_name = rule.class_name if rule else entry.type
-    inner = None
-    if entry.layer is not None:
-        try:
-            inner = _spec(LayerEntry.model_validate(entry.layer), where)
-        except ValidationError as error:
-            problem = options_error(error, "a wrapped layer")
-            raise LocatedError(f"layer.{problem.option} {problem.message}", option=where) from None
-    return LayerSpec(class_name, dict(entry.model_extra or {}), inner)
+    options = dict(entry.model_extra or {})
+    if entry.type in MODEL_CLASSES:
+        # A Keras model's config pasted as a layer's options: read as in a Keras file.
+        return LayerSpec(entry.type, {}, load_keras({"class_name": entry.type, "config": options}, where))
+    inner = None if entry.layer is None else _wrapped(entry.layer, where)
+    if inner is not None and entry.backward_layer is not None:
+        same_backward(inner, _wrapped(entry.backward_layer, where), where)
+    return layer_spec(entry.type, options, inner, own_format=True)
+
+
+def _wrapped(document: dict[str, Any], where: str) -> LayerSpec:
+    """The layer a wrapper holds: an entry like the others, or a Keras layer (as in a Keras config)."""
+    if is_keras_document(document):
+        return keras_layer_spec(document, where)
+    try:
+        return _spec(LayerEntry.model_validate(document), where)
+    except ValidationError as error:
+        problem = options_error(error, "a wrapped layer")
+        raise LocatedError(f"layer.{problem.option} {problem.message}", option=where) from None
 
 
 def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> list[str]:

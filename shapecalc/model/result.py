@@ -13,7 +13,7 @@ from typing import Any
 
 from shapecalc.costs import itemsize
 from shapecalc.dims import Dim, to_json
-from shapecalc.model.graph import Shape
+from shapecalc.model.graph import Shape, TensorRef
 from shapecalc.result import SCHEMA_VERSION, LayerResult
 
 OK, UNKNOWN_CLASS, UNKNOWN_INPUT = "ok", "unknown class", "unknown input"
@@ -34,7 +34,9 @@ def _count_json(value: Dim | None) -> int | str | None:
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One layer of the model table. ``shapes`` and ``params`` are ``None`` when unknown."""
+    """One layer of the model table. ``shapes`` and ``params`` are ``None`` when unknown;
+    ``ignored_options`` names the options given that cannot change a shape (``layer.activation``
+    for a wrapped layer's)."""
 
     position: int
     name: str
@@ -43,10 +45,11 @@ class LayerRow:
     params: Dim | None = 0
     non_trainable: Dim = 0
     macs: Dim | None = 0
-    connected_to: tuple[str, ...] = ()
+    connected_to: tuple[TensorRef, ...] = ()
     detail: LayerResult | None = None
     status: str = OK
     constraints: tuple[str, ...] = ()
+    ignored_options: tuple[str, ...] = ()
 
     def to_json(self, detail: bool = False) -> dict[str, Any]:
         """This row as JSON; ``detail`` adds a recurrent layer's single-layer result."""
@@ -58,12 +61,14 @@ class LayerRow:
             "params": _count_json(self.params),
             "non_trainable_params": to_json(self.non_trainable),
             "macs": _count_json(self.macs),
-            "connected_to": list(self.connected_to),
+            "connected_to": [str(ref) for ref in self.connected_to],
         }
         if self.status != OK:
             out["status"] = self.status
         if self.constraints:
             out["constraints"] = list(self.constraints)
+        if self.ignored_options:
+            out["ignored_options"] = list(self.ignored_options)
         if detail and self.detail is not None:
             out["detail"] = self.detail.to_json()
         return out

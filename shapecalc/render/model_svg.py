@@ -15,18 +15,15 @@ output shapes are on the picture too. Layout: :mod:`~shapecalc.render.graph_layo
 
 from __future__ import annotations
 
-import re
-
 from shapecalc.dims import format_shape
-from shapecalc.model.render import footer_lines, model_rows, title
 from shapecalc.model.result import OK, LayerRow, ModelResult
 from shapecalc.render.drawing import Drawing, plain_line
 from shapecalc.render.graph_layout import GraphEdge, GraphNode, layout_graph
+from shapecalc.render.html import page, text_list
+from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
 from shapecalc.render.rows import format_count
 from shapecalc.render.svg import stack
 from shapecalc.render.svg_markup import escape, to_svg
-
-_REFERENCE = re.compile(r"^(?P<layer>.*)\[(?P<call>\d+)\]\[(?P<index>\d+)\]$")
 
 
 def render_model_svg(result: ModelResult) -> str:
@@ -48,12 +45,10 @@ def model_graph(result: ModelResult) -> tuple[list[GraphNode], list[GraphEdge]]:
     consumed: set[str] = set()
     for row in result.rows:
         for reference in row.connected_to:
-            match = _REFERENCE.match(reference)
-            source = match.group("layer") if match else reference
+            source = reference.layer
             if source not in rows:
                 continue
-            index = int(match.group("index")) if match else 0
-            label = _output_text(rows[source], index)
+            label = _output_text(rows[source], reference.index)
             tooltip = f"{reference}: {label}"
             edges.append(GraphEdge(source, row.name, label, keys=(source,), tooltip=tooltip))
             consumed.add(source)
@@ -97,9 +92,6 @@ def _free_name(name: str, taken: set[str]) -> str:
 
 def render_model_html(result: ModelResult) -> str:
     """The page for a model: the graph, and the layer table; hovering a layer finds it in both."""
-    from shapecalc.model.render import columns
-    from shapecalc.render.html import page, text_list
-
     heads = columns(result)
     table = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
     for row in model_rows(result):

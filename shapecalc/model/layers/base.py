@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from shapecalc.dims import Dim, format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.options import Options
+from shapecalc.model.options import LAYER_ARGUMENTS, Options, accepted_keys
 from shapecalc.result import LayerResult
 
 
@@ -25,19 +26,56 @@ class LocatedError(ShapecalcError):
     """An error already prefixed with its file and layer; wrappers pass it on unchanged."""
 
 
+class UnknownLayerError(ShapecalcError):
+    """A layer class shapecalc has no rule for (``--skip-unknown`` turns it into a row marked unknown)."""
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(
+            f"unknown layer class {class_name!r}: shapecalc has no shape rule for it "
+            "(use --skip-unknown to list it and go on)"
+        )
+        self.class_name = class_name
+
+
+#: Runs any layer (a nested model too) on a call. The engine hands its runner down with each
+#: call, so a wrapper can run the layer it holds without importing the engine or the registry.
+RunLayer = Callable[[LayerSpec, "LayerCall"], "LayerOutput"]
+
+
 @dataclass(frozen=True)
 class LayerCall:
-    """The shapes one call of a layer receives (batch axis first)."""
+    """The shapes one call of a layer receives (batch axis first); a wrapper's also holds its
+    ``inner`` layer and the ``run`` that runs it."""
 
     inputs: tuple[Shape, ...]
     initial_state: tuple[Shape, ...] = ()
     inner: LayerSpec | ModelGraph | None = None
+    run: RunLayer | None = field(default=None, compare=False)
 
     def single(self) -> Shape:
         """The one input of a layer that takes exactly one."""
         if len(self.inputs) != 1:
             raise ShapecalcError(f"takes one input, got {len(self.inputs)}")
         return self.inputs[0]
+
+    def run_inner(
+        self, inputs: tuple[Shape, ...], initial_state: tuple[Shape, ...] = (), **options: Any
+    ) -> LayerOutput:
+        """Run the layer (or model) a wrapper holds, with ``options`` added to its own; its errors
+        name the wrapper's ``layer`` option (``layer.units must be ...``)."""
+        if self.inner is None or self.run is None:
+            raise ShapecalcError("needs the layer it wraps", option="layer")
+        spec = self.inner if isinstance(self.inner, LayerSpec) else LayerSpec("Model", {}, self.inner)
+        if options:
+            spec = replace(spec, options={**spec.options, **options})
+        try:
+            output = self.run(spec, LayerCall(inputs, initial_state, run=self.run))
+        except (UnknownLayerError, LocatedError):
+            raise
+        except ShapecalcError as error:
+            option = f"layer.{error.option}" if error.option else "layer"
+            raise ShapecalcError(error.message, option=option) from None
+        return output if output.class_name else replace(output, class_name=spec.class_name)
 
 
 @dataclass(frozen=True)
@@ -55,12 +93,30 @@ class LayerOutput:
 
 @dataclass(frozen=True)
 class Rule:
-    """One layer class: its Keras name, its option schema and its shape rule."""
+    """One layer class: its Keras name, its option schema, its shape rule, and ``inert``: the
+    class's Keras arguments that cannot change a shape or a count, accepted and ignored.
+
+    >>> same = lambda options, call: LayerOutput(call.inputs)
+    >>> rule = Rule("Dropout", same, Options, inert=frozenset({"rate"}))
+    >>> "rate" in rule.ignored, "name" in rule.ignored, "units" in rule.known
+    (True, True, False)
+    """
 
     class_name: str
     apply: Callable[[Any, LayerCall], LayerOutput]
     options: type[Options]
     aliases: tuple[str, ...] = ()
+    inert: frozenset[str] = frozenset()
+
+    @cached_property
+    def ignored(self) -> frozenset[str]:
+        """The arguments set aside: the class's inert ones and every layer's, less those read."""
+        return (self.inert | LAYER_ARGUMENTS) - accepted_keys(self.options)
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        """Every argument the class takes: read or ignored."""
+        return accepted_keys(self.options) | self.inert | LAYER_ARGUMENTS
 
 
 def require_rank(shape: Shape, rank: int, layout: str) -> None:

@@ -26,11 +26,11 @@ from shapecalc.model.options import (
     Counts,
     DataFormat,
     Flag,
-    LooseOptions,
     Options,
     Size,
     Sizes,
     aliases,
+    weight_settings,
 )
 
 AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
@@ -110,7 +110,10 @@ def conv_rule(rank: int) -> Rule:
         macs = flat_size((*output, per_filter))
         return LayerOutput((output,), params, macs=macs, constraints=constraints)
 
-    return Rule(f"Conv{rank}D", apply, ConvOptions, aliases=(f"Convolution{rank}D",))
+    return Rule(f"Conv{rank}D", apply, ConvOptions, aliases=(f"Convolution{rank}D",), inert=CONV_INERT)
+
+
+CONV_INERT = weight_settings("kernel", "bias") | {"activation"}
 
 
 def _lengths(
@@ -156,7 +159,7 @@ def pool_rule(kind: str, rank: int) -> Rule:
     return Rule(f"{kind}Pooling{rank}D", apply, PoolOptions, aliases=(f"{short}{rank}D",))
 
 
-class GlobalPoolOptions(LooseOptions):
+class GlobalPoolOptions(Options):
     data_format: DataFormat = "channels_last"
     keepdims: Flag = False
 
@@ -175,23 +178,28 @@ def global_pool_rule(kind: str, rank: int) -> Rule:
     return Rule(f"Global{kind}Pooling{rank}D", apply, GlobalPoolOptions, aliases=(f"{short}{rank}D",))
 
 
-class UpSamplingOptions(LooseOptions):
+class UpSampling1DOptions(Options):
     size: Counts = (2,)
+
+
+class UpSamplingOptions(UpSampling1DOptions):
     data_format: DataFormat = "channels_last"
 
 
 def upsampling_rule(rank: int) -> Rule:
     """``UpSampling{rank}D``: every spatial length times ``size``."""
 
-    def apply(options: UpSamplingOptions, call: LayerCall) -> LayerOutput:
+    def apply(options: UpSampling1DOptions, call: LayerCall) -> LayerOutput:
         shape = call.single()
-        data_format = options.data_format if rank > 1 else "channels_last"
+        data_format = getattr(options, "data_format", "channels_last")
         spatial, channels = _split(shape, rank, data_format)
         factors = _per_axis(options.size, rank, "size")
         out = tuple(length * factor for length, factor in zip(spatial, factors, strict=True))
         return LayerOutput((_join(shape[0], out, channels, data_format),))
 
-    return Rule(f"UpSampling{rank}D", apply, UpSamplingOptions)
+    inert = frozenset({"interpolation"}) if rank == 2 else frozenset()
+    schema = UpSamplingOptions if rank > 1 else UpSampling1DOptions
+    return Rule(f"UpSampling{rank}D", apply, schema, inert=inert)
 
 
 def _as_margins(value: Any) -> Any:
@@ -206,13 +214,16 @@ def _as_margins(value: Any) -> Any:
 Margins = Annotated[Any, PlainValidator(_as_margins)]
 
 
-class ZeroPaddingOptions(LooseOptions):
+class ZeroPaddingOptions(Options):
     padding: Margins = 1
     data_format: DataFormat = "channels_last"
 
 
-class CroppingOptions(LooseOptions):
+class Cropping1DOptions(Options):
     cropping: Margins = 1
+
+
+class CroppingOptions(Cropping1DOptions):
     data_format: DataFormat = "channels_last"
 
 
@@ -237,10 +248,12 @@ def margin_rule(rank: int, sign: int) -> Rule:
     """``ZeroPadding{rank}D`` (``sign`` +1) and ``Cropping{rank}D`` (-1)."""
     option, name = ("padding", "ZeroPadding") if sign > 0 else ("cropping", "Cropping")
     schema: type[Options] = ZeroPaddingOptions if sign > 0 else CroppingOptions
+    if sign < 0 and rank == 1:
+        schema = Cropping1DOptions
 
     def apply(options: Any, call: LayerCall) -> LayerOutput:
         shape = call.single()
-        data_format = options.data_format if rank > 1 else "channels_last"
+        data_format = getattr(options, "data_format", "channels_last")
         spatial, channels = _split(shape, rank, data_format)
         pairs = _margin_pairs(getattr(options, option), rank, option)
         out = []

@@ -24,12 +24,17 @@ from shapecalc.model.layers.base import (
     require_min_rank,
     require_rank,
 )
-from shapecalc.model.options import Axes, Flag, LooseOptions, Options, Size, as_size
+from shapecalc.model.options import Axes, Flag, Options, Size, Unset, as_size, weight_settings
 
 
 class DenseOptions(Options):
     units: Size
     use_bias: Flag = True
+    lora_rank: Unset = None
+    quantization_config: Unset = None
+
+
+DENSE_INERT = weight_settings("kernel", "bias") | {"activation", "lora_alpha"}
 
 
 def dense(options: DenseOptions, call: LayerCall) -> LayerOutput:
@@ -45,6 +50,11 @@ def dense(options: DenseOptions, call: LayerCall) -> LayerOutput:
 class EmbeddingOptions(Options):
     input_dim: Size
     output_dim: Size
+    lora_rank: Unset = None
+    quantization_config: Unset = None
+
+
+EMBEDDING_INERT = weight_settings("embeddings") | {"mask_zero", "weights", "lora_alpha"}
 
 
 def embedding(options: EmbeddingOptions, call: LayerCall) -> LayerOutput:
@@ -53,15 +63,28 @@ def embedding(options: EmbeddingOptions, call: LayerCall) -> LayerOutput:
     return LayerOutput(((*shape, options.output_dim),), options.input_dim * options.output_dim)
 
 
-def unchanged(options: LooseOptions, call: LayerCall) -> LayerOutput:
+def unchanged(options: Options, call: LayerCall) -> LayerOutput:
     """Activations, dropout, noise, masking: the output has the input's shape."""
     return LayerOutput((call.single(),))
 
 
-class BatchNormOptions(LooseOptions):
+class BatchNormOptions(Options):
     axis: int = -1
     center: Flag = True
     scale: Flag = True
+    renorm: Unset = None
+
+
+#: The normalisations' learned scale and offset, and their numerics.
+NORM_INERT = weight_settings("beta", "gamma") | {"epsilon"}
+BATCH_NORM_INERT = NORM_INERT | {
+    "momentum",
+    "moving_mean_initializer",
+    "moving_variance_initializer",
+    "renorm_clipping",
+    "renorm_momentum",
+    "synchronized",
+}
 
 
 def batch_normalization(options: BatchNormOptions, call: LayerCall) -> LayerOutput:
@@ -72,7 +95,7 @@ def batch_normalization(options: BatchNormOptions, call: LayerCall) -> LayerOutp
     return LayerOutput((shape,), trainable + 2 * size, non_trainable=2 * size)
 
 
-class LayerNormOptions(LooseOptions):
+class LayerNormOptions(Options):
     axis: Axes = (-1,)
     center: Flag = True
     scale: Flag = True
@@ -88,7 +111,7 @@ def layer_normalization(options: LayerNormOptions, call: LayerCall) -> LayerOutp
     return LayerOutput((shape,), size * (int(gamma) + int(beta)))
 
 
-class RMSNormOptions(LooseOptions):
+class RMSNormOptions(Options):
     axis: Axes = (-1,)
 
 
@@ -97,7 +120,7 @@ def rms_normalization(options: RMSNormOptions, call: LayerCall) -> LayerOutput:
     return LayerOutput((shape,), _axes_size(shape, options.axis))
 
 
-class GroupNormOptions(LooseOptions):
+class GroupNormOptions(Options):
     groups: Size = 32
     axis: int = -1
     center: Flag = True
@@ -113,7 +136,7 @@ def group_normalization(options: GroupNormOptions, call: LayerCall) -> LayerOutp
     return LayerOutput((shape,), size * (int(options.center) + int(options.scale)))
 
 
-class PReLUOptions(LooseOptions):
+class PReLUOptions(Options):
     shared_axes: Axes | None = None
 
 
@@ -129,7 +152,7 @@ def _axes_size(shape: Shape, axes: tuple[int, ...]) -> Dim:
     return flat_size(tuple(shape[axis_index(a, len(shape))] for a in sorted(set(axes))))
 
 
-def flatten(options: LooseOptions, call: LayerCall) -> LayerOutput:
+def flatten(options: Options, call: LayerCall) -> LayerOutput:
     """``(batch, ...)`` -> ``(batch, product of the rest)``."""
     shape = call.single()
     return LayerOutput(((shape[0], flat_size(shape, 1)),))
@@ -200,35 +223,37 @@ def repeat_vector(options: RepeatVectorOptions, call: LayerCall) -> LayerOutput:
     return LayerOutput(((shape[0], options.n, shape[1]),))
 
 
-SHAPE_PRESERVING = (
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "ELU",
-    "Softmax",
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianNoise",
-    "GaussianDropout",
-    "AlphaDropout",
-    "ActivityRegularization",
-    "Masking",
-    "Identity",
-    "UnitNormalization",
-)
+#: Layers whose output has the input's shape, and their arguments (none changes a shape or a count).
+SHAPE_PRESERVING = {
+    "Activation": {"activation"},
+    "ReLU": {"max_value", "negative_slope", "threshold"},
+    "LeakyReLU": {"negative_slope"},
+    "ELU": {"alpha"},
+    "Softmax": {"axis"},
+    "Dropout": {"rate", "noise_shape", "seed"},
+    "SpatialDropout1D": {"rate", "seed"},
+    "SpatialDropout2D": {"rate", "seed", "data_format"},
+    "SpatialDropout3D": {"rate", "seed", "data_format"},
+    "GaussianNoise": {"stddev", "seed"},
+    "GaussianDropout": {"rate", "seed"},
+    "AlphaDropout": {"rate", "noise_shape", "seed"},
+    "ActivityRegularization": {"l1", "l2"},
+    "Masking": {"mask_value"},
+    "Identity": set(),
+    "UnitNormalization": {"axis"},
+}
 
 RULES = (
-    Rule("Dense", dense, DenseOptions),
-    Rule("Embedding", embedding, EmbeddingOptions),
-    *(Rule(name, unchanged, LooseOptions) for name in SHAPE_PRESERVING),
-    Rule("BatchNormalization", batch_normalization, BatchNormOptions),
-    Rule("LayerNormalization", layer_normalization, LayerNormOptions),
-    Rule("RMSNormalization", rms_normalization, RMSNormOptions),
-    Rule("GroupNormalization", group_normalization, GroupNormOptions),
-    Rule("PReLU", prelu, PReLUOptions),
-    Rule("Flatten", flatten, LooseOptions),
+    Rule("Dense", dense, DenseOptions, inert=DENSE_INERT),
+    Rule("Embedding", embedding, EmbeddingOptions, inert=EMBEDDING_INERT),
+    *(Rule(name, unchanged, Options, inert=frozenset(inert)) for name, inert in SHAPE_PRESERVING.items()),
+    Rule("BatchNormalization", batch_normalization, BatchNormOptions, inert=BATCH_NORM_INERT),
+    Rule("LayerNormalization", layer_normalization, LayerNormOptions, inert=NORM_INERT),
+    Rule("RMSNormalization", rms_normalization, RMSNormOptions, inert=frozenset({"epsilon"})),
+    Rule("GroupNormalization", group_normalization, GroupNormOptions, inert=NORM_INERT),
+    Rule("PReLU", prelu, PReLUOptions, inert=weight_settings("alpha")),
+    # channels_first only reorders what is flattened: the length is the same.
+    Rule("Flatten", flatten, Options, inert=frozenset({"data_format"})),
     Rule("Reshape", reshape, ReshapeOptions),
     Rule("Permute", permute, PermuteOptions),
     Rule("RepeatVector", repeat_vector, RepeatVectorOptions),

@@ -14,10 +14,10 @@ from shapecalc.dims import Dim, format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, axis_index, same_size
-from shapecalc.model.options import LooseOptions
+from shapecalc.model.options import Options
 
 
-class ConcatenateOptions(LooseOptions):
+class ConcatenateOptions(Options):
     axis: int = -1
 
 
@@ -49,7 +49,7 @@ def concatenate(options: ConcatenateOptions, call: LayerCall) -> LayerOutput:
     return LayerOutput((tuple(out),), constraints=tuple(conditions))
 
 
-class MergeOptions(LooseOptions):
+class MergeOptions(Options):
     pass
 
 

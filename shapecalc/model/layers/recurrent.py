@@ -22,9 +22,9 @@ from shapecalc.api import LAYER_KINDS, build_config
 from shapecalc.configs import LayerConfig
 from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
-from shapecalc.model.graph import Shape
+from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
-from shapecalc.model.options import Counts, Flag, LooseOptions, Options, Size, Sizes, aliases
+from shapecalc.model.options import Counts, Flag, Options, Size, Sizes, aliases, weight_settings
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
@@ -63,6 +63,29 @@ class ConvRecurrentOptions(SequenceOptions):
     padding: str | None = None
     dilation: Sizes | None = Field(None, validation_alias=aliases("dilation", "dilation_rate"))
     data_format: str | None = None
+
+
+#: Each class's Keras arguments that cannot change a shape or a count (initial values, training
+#: behaviour, execution), ignored. Kept apart from the schemas above so they merge with a later
+#: generated option table.
+_RECURRENT_INERT = weight_settings("kernel", "recurrent", "bias") | {
+    "activation",
+    "dropout",
+    "recurrent_dropout",
+    "seed",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+}
+_GATED_INERT = _RECURRENT_INERT | {"recurrent_activation"}
+INERT = {
+    "SimpleRNN": _RECURRENT_INERT,
+    "GRU": _GATED_INERT | {"use_cudnn", "implementation"},
+    "LSTM": _GATED_INERT | {"unit_forget_bias", "use_cudnn", "implementation"},
+    **{f"ConvLSTM{rank}D": _GATED_INERT | {"unit_forget_bias"} for rank in (1, 2, 3)},
+    "Bidirectional": frozenset({"weights"}),
+}
 
 
 @lru_cache(maxsize=4096)
@@ -154,24 +177,22 @@ def recurrent_rule(class_name: str, schema: type[SequenceOptions]) -> Rule:
     def apply(options: SequenceOptions, call: LayerCall) -> LayerOutput:
         return run_recurrent(kind, options, call)
 
-    return Rule(class_name, apply, schema)
+    return Rule(class_name, apply, schema, inert=INERT[class_name])
 
 
-class BidirectionalOptions(LooseOptions):
+class BidirectionalOptions(Options):
     merge_mode: str | None = "concat"
 
 
 def bidirectional(options: BidirectionalOptions, call: LayerCall) -> LayerOutput:
     """``Bidirectional(layer)``: the wrapped recurrent layer with ``bidirectional`` set."""
-    from shapecalc.model.layers.registry import inner_rule
-
-    rule, inner_options = inner_rule(call)
-    if rule.class_name not in KINDS or not isinstance(inner_options, SequenceOptions):
-        raise ShapecalcError(f"wraps a recurrent layer, got {rule.class_name}", option="layer")
+    inner = call.inner
+    if isinstance(inner, LayerSpec) and inner.class_name not in KINDS:
+        raise ShapecalcError(f"wraps a recurrent layer, got {inner.class_name}", option="layer")
+    if isinstance(inner, ModelGraph):
+        raise ShapecalcError(f"wraps a recurrent layer, got a {inner.class_name} model", option="layer")
     merge_mode = options.merge_mode or "none"
-    return run_recurrent(
-        KINDS[rule.class_name], inner_options, call, bidirectional=True, merge_mode=merge_mode
-    )
+    return call.run_inner(call.inputs, call.initial_state, bidirectional=True, merge_mode=merge_mode)
 
 
 RULES = (
@@ -179,5 +200,5 @@ RULES = (
     recurrent_rule("GRU", GRUOptions),
     recurrent_rule("SimpleRNN", RecurrentOptions),
     *(recurrent_rule(f"ConvLSTM{rank}D", ConvRecurrentOptions) for rank in (1, 2, 3)),
-    Rule("Bidirectional", bidirectional, BidirectionalOptions),
+    Rule("Bidirectional", bidirectional, BidirectionalOptions, inert=INERT["Bidirectional"]),
 )

@@ -12,14 +12,14 @@ Keras' class names are the keys, matched without case or underscores
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 from functools import cache, lru_cache
+from typing import Any
 
-from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers import conv, core, merge, recurrent, wrappers
-from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, Rule
-from shapecalc.model.options import Options, validate
+from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
+from shapecalc.model.options import Options, split_options, validate
 
 #: Keras classes that hold a whole model; they run through the engine.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -38,23 +38,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-class UnknownLayerError(ShapecalcError):
-    """A layer class shapecalc has no rule for (``--skip-unknown`` turns it into a row marked unknown)."""
-
-    def __init__(self, class_name: str) -> None:
-        super().__init__(
-            f"unknown layer class {class_name!r}: shapecalc has no shape rule for it "
-            "(use --skip-unknown to list it and go on)"
-        )
-        self.class_name = class_name
-
-
-def supported_classes() -> list[str]:
-    """Every layer class name shapecalc reads, sorted."""
-    names = {rule.class_name for rule in RULES.values()} | set(MODEL_CLASSES) | {"InputLayer"}
-    return sorted(names, key=str.lower)
-
-
 @cache
 def find_rule(class_name: str, own_format: bool = False) -> Rule | None:
     if own_format:
@@ -62,55 +45,42 @@ def find_rule(class_name: str, own_format: bool = False) -> Rule | None:
     return RULES.get(_key(class_name))
 
 
-def run_layer(spec: LayerSpec, call: LayerCall) -> LayerOutput:
-    """Validate ``spec``'s options and apply its rule to ``call``."""
-    if isinstance(spec.inner, ModelGraph):
-        from shapecalc.model.engine import run_nested
+def layer_spec(
+    class_name: str,
+    options: Mapping[str, Any],
+    inner: LayerSpec | ModelGraph | None = None,
+    *,
+    own_format: bool = False,
+) -> LayerSpec:
+    """A layer as the engine runs it: its class as shapecalc spells it, its options with the
+    inert ones set aside (unknown ones stay, for its rule to refuse).
 
-        return run_nested(spec.inner, call.inputs)
+    >>> layer_spec("dense", {"units": 4, "activation": "relu", "unitz": 1})
+    LayerSpec(class_name='Dense', options={'units': 4, 'unitz': 1}, inner=None, ignored=('activation',))
+    """
+    rule = find_rule(class_name, own_format)
+    if rule is None:
+        return LayerSpec(class_name, dict(options), inner)
+    kept, ignored = split_options(options, rule.ignored)
+    return LayerSpec(rule.class_name, kept, inner, ignored)
+
+
+def run_layer(spec: LayerSpec, call: LayerCall, run: RunLayer) -> LayerOutput:
+    """Validate ``spec``'s options and apply its rule to ``call``; a wrapper gets ``run`` to run
+    the layer it holds (the engine's runner, which also runs nested models)."""
     rule = find_rule(spec.class_name)
     if rule is None:
         raise UnknownLayerError(spec.class_name)
-    options = validate(rule.options, spec.options, rule.class_name)
+    options = validate(rule.options, spec.options, rule.class_name, rule.known)
     if spec.inner is None:
         return _apply(rule, options, call.inputs, call.initial_state)
-    return rule.apply(options, LayerCall(call.inputs, call.initial_state, spec.inner))
+    inner = spec.inner
+    if isinstance(inner, LayerSpec) and inner.inner is None and find_rule(inner.class_name) is None:
+        raise UnknownLayerError(inner.class_name)
+    return rule.apply(options, LayerCall(call.inputs, call.initial_state, spec.inner, run))
 
 
 @lru_cache(maxsize=8192)
 def _apply(rule: Rule, options: Options, inputs: tuple[Shape, ...], states: tuple[Shape, ...]) -> LayerOutput:
     # Rules are pure: deep stacks repeat the same layer on the same shapes, so each pair runs once.
     return rule.apply(options, LayerCall(inputs, states))
-
-
-def inner_rule(call: LayerCall) -> tuple[Rule, Options]:
-    """The rule and validated options of the layer a wrapper holds."""
-    spec = call.inner
-    if not isinstance(spec, LayerSpec):
-        raise ShapecalcError("needs the layer it wraps", option="layer")
-    rule = find_rule(spec.class_name)
-    if rule is None:
-        raise UnknownLayerError(spec.class_name)
-    try:
-        return rule, validate(rule.options, spec.options, rule.class_name)
-    except ShapecalcError as error:
-        raise _in_wrapped(error) from None
-
-
-def run_inner(call: LayerCall, shape: Shape) -> LayerOutput:
-    """Run the layer (or model) a wrapper holds on ``shape``."""
-    if call.inner is None:
-        raise ShapecalcError("needs the layer it wraps", option="layer")
-    spec = call.inner if isinstance(call.inner, LayerSpec) else LayerSpec("Model", {}, call.inner)
-    try:
-        output = run_layer(spec, LayerCall((shape,)))
-    except (UnknownLayerError, LocatedError):
-        raise
-    except ShapecalcError as error:
-        raise _in_wrapped(error) from None
-    return output if output.class_name else replace(output, class_name=spec.class_name)
-
-
-def _in_wrapped(error: ShapecalcError) -> ShapecalcError:
-    """An error of the wrapped layer, attributed to the wrapper's ``layer`` option."""
-    return ShapecalcError(error.message, option=f"layer.{error.option}" if error.option else "layer")

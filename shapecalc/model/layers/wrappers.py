@@ -2,8 +2,10 @@
 
 >>> from shapecalc.dims import sym
 >>> from shapecalc.model.graph import LayerSpec
+>>> from shapecalc.model.engine import run_spec
 >>> inner = LayerSpec("Dense", {"units": 4})
->>> out = time_distributed(TimeDistributedOptions(), LayerCall(((sym("batch"), 10, 8),), inner=inner))
+>>> call = LayerCall(((sym("batch"), 10, 8),), inner=inner, run=run_spec)
+>>> out = time_distributed(TimeDistributedOptions(), call)
 >>> out.shapes, out.params, out.class_name
 (((Expr('batch'), 10, 4),), 36, 'TimeDistributed(Dense)')
 """
@@ -13,21 +15,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_min_rank
-from shapecalc.model.options import LooseOptions
+from shapecalc.model.options import Options
 
 
-class TimeDistributedOptions(LooseOptions):
+class TimeDistributedOptions(Options):
     pass
 
 
 def time_distributed(options: TimeDistributedOptions, call: LayerCall) -> LayerOutput:
     """Run the inner layer on ``(batch, *step)`` and put the time axis back after the batch."""
-    from shapecalc.model.layers.registry import run_inner
-
     sequence = call.single()
     require_min_rank(sequence, 3, "(batch, timesteps, ...)")
     steps = sequence[1]
-    inner = run_inner(call, (sequence[0], *sequence[2:]))
+    inner = call.run_inner(((sequence[0], *sequence[2:]),))
     shapes = tuple((shape[0], steps, *shape[1:]) for shape in inner.shapes)
     macs = None if inner.macs is None else inner.macs * steps
     return replace(inner, shapes=shapes, macs=macs, class_name=f"TimeDistributed({inner.class_name})")

@@ -25,73 +25,15 @@ Renderers only format what :func:`shapecalc.model.engine.propagate` derived;
 
 from __future__ import annotations
 
+import io
 import json
-from typing import NamedTuple
 
-from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
-from shapecalc.model.graph import Shape
 from shapecalc.model.result import OK, ModelResult
-from shapecalc.render.rows import format_bytes, format_count
+from shapecalc.render import render
+from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
 
 FORMATS = ("table", "json", "markdown", "svg", "html")
-
-
-class ModelRow(NamedTuple):
-    name: str
-    class_name: str
-    shape: str
-    params: str
-    connected_to: str
-
-
-def shapes_text(shapes: tuple[Shape, ...] | None) -> str:
-    """``(batch, 32)``; several outputs as ``[(batch, 4), (batch, 4)]``; unknown as ``?``."""
-    if shapes is None:
-        return "?"
-    if len(shapes) == 1:
-        return format_shape(shapes[0])
-    return "[" + ", ".join(format_shape(shape) for shape in shapes) + "]"
-
-
-def model_rows(result: ModelResult) -> list[ModelRow]:
-    rows = []
-    for row in result.rows:
-        class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
-        params = "?" if row.params is None else format_count(row.params)
-        rows.append(
-            ModelRow(row.name, class_name, shapes_text(row.shapes), params, ", ".join(row.connected_to))
-        )
-    return rows
-
-
-def columns(result: ModelResult) -> tuple[str, ...]:
-    base = ("layer", "class", "output shape", "params")
-    return base if result.sequential else (*base, "connected to")
-
-
-def title(result: ModelResult) -> str:
-    return f'Model "{result.name}" ({result.source})'
-
-
-def footer_lines(result: ModelResult) -> list[str]:
-    """Totals like Keras' summary, then MACs, conditions and what is unknown."""
-    lines = [
-        f"Total params: {format_count(result.params)}",
-        f"Trainable params: {format_count(result.trainable)}",
-        f"Non-trainable params: {format_count(result.non_trainable)}",
-        f"Weight memory ({result.dtype}): {format_bytes(result.weight_bytes)}",
-    ]
-    if result.macs is not None:
-        lines.append(f"MACs: {format_count(result.macs)}")
-    lines += [f"valid when: {condition}" for condition in result.constraints]
-    unknown = result.unknown
-    if unknown:
-        names = ", ".join(f"{row.name} ({row.status})" for row in unknown)
-        lines.append(
-            f"shapes unknown from: {names}; the totals leave these layers out and MACs are not counted"
-        )
-    return lines
 
 
 def render_model(
@@ -101,6 +43,7 @@ def render_model(
     if fmt == "json":
         return json.dumps(result.to_json(detail), indent=2, ensure_ascii=False) + "\n"
     if fmt in ("svg", "html"):
+        # Imported here for start-up speed: tables and JSON never load the SVG layout.
         from shapecalc.render.model_svg import render_model_html, render_model_svg
 
         return render_model_svg(result) if fmt == "svg" else render_model_html(result)
@@ -131,8 +74,7 @@ def _markdown(result: ModelResult) -> str:
 
 
 def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
-    import io
-
+    # Imported here for start-up speed: --format json and markdown never load rich.
     from rich import box
     from rich.table import Table
 
@@ -154,8 +96,6 @@ def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
 
 
 def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -> str:
-    from shapecalc.render import render
-
     parts = []
     for row in result.rows:
         if row.detail is None:

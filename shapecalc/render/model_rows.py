@@ -1,0 +1,73 @@
+"""What every picture of a model shows: its title, one text row per layer and the totals.
+
+The table, markdown, SVG and HTML renderers of a :class:`ModelResult` share these.
+
+>>> from shapecalc.dims import sym
+>>> shapes_text(((sym("batch"), 4), (sym("batch"), 4)))
+'[(batch, 4), (batch, 4)]'
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from shapecalc.dims import format_shape
+from shapecalc.model.graph import Shape
+from shapecalc.model.result import OK, ModelResult
+from shapecalc.render.rows import format_bytes, format_count
+
+
+class ModelRow(NamedTuple):
+    name: str
+    class_name: str
+    shape: str
+    params: str
+    connected_to: str
+
+
+def shapes_text(shapes: tuple[Shape, ...] | None) -> str:
+    """``(batch, 32)``; several outputs as ``[(batch, 4), (batch, 4)]``; unknown as ``?``."""
+    if shapes is None:
+        return "?"
+    if len(shapes) == 1:
+        return format_shape(shapes[0])
+    return "[" + ", ".join(format_shape(shape) for shape in shapes) + "]"
+
+
+def model_rows(result: ModelResult) -> list[ModelRow]:
+    rows = []
+    for row in result.rows:
+        class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
+        params = "?" if row.params is None else format_count(row.params)
+        connected = ", ".join(str(ref) for ref in row.connected_to)
+        rows.append(ModelRow(row.name, class_name, shapes_text(row.shapes), params, connected))
+    return rows
+
+
+def columns(result: ModelResult) -> tuple[str, ...]:
+    base = ("layer", "class", "output shape", "params")
+    return base if result.sequential else (*base, "connected to")
+
+
+def title(result: ModelResult) -> str:
+    return f'Model "{result.name}" ({result.source})'
+
+
+def footer_lines(result: ModelResult) -> list[str]:
+    """Totals like Keras' summary, then MACs, conditions and what is unknown."""
+    lines = [
+        f"Total params: {format_count(result.params)}",
+        f"Trainable params: {format_count(result.trainable)}",
+        f"Non-trainable params: {format_count(result.non_trainable)}",
+        f"Weight memory ({result.dtype}): {format_bytes(result.weight_bytes)}",
+    ]
+    if result.macs is not None:
+        lines.append(f"MACs: {format_count(result.macs)}")
+    lines += [f"valid when: {condition}" for condition in result.constraints]
+    unknown = result.unknown
+    if unknown:
+        names = ", ".join(f"{row.name} ({row.status})" for row in unknown)
+        lines.append(
+            f"shapes unknown from: {names}; the totals leave these layers out and MACs are not counted"
+        )
+    return lines
