@@ -514,6 +514,19 @@ def product(shape: Iterable[Dim]) -> Dim:
     return total
 
 
+def names_in(values: Iterable[Dim]) -> set[str]:
+    """The names the sizes ``values`` use.
+
+    >>> sorted(names_in([sym("W") - 2, 3, sym("batch")]))
+    ['W', 'batch']
+    """
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, Expr):
+            found |= value.names()
+    return found
+
+
 def format_shape(shape: Iterable[Dim]) -> str:
     """``(batch, 32)``; a one-dimensional shape keeps Python's trailing comma ``(128,)``."""
     items = [str(d) for d in shape]
