@@ -296,3 +296,49 @@ def test_the_readme_options_table_is_the_option_table() -> None:
     table = readme.split("<!-- begin:options-table -->\n", 1)[1].split("<!-- end:options-table -->", 1)[0]
     assert table == script.options_table(), "README.md is stale: run python scripts/update_readme.py"
     assert "`kernel_size` | `kernel`" in table and "`num_layers` |" in table
+
+
+#: Option-table keys a model-file layer takes from its input, or that set how to answer.
+NOT_IN_MODEL_FILES = {"batch", "timesteps", "input_shape", "input_dim", "framework", "dtype", "explain"}
+
+
+def _model_cases() -> list[tuple[Option, LayerKind]]:
+    return [
+        (option, layer)
+        for option, layer, framework in _cases()
+        if framework == "keras" and option.key not in NOT_IN_MODEL_FILES
+    ]
+
+
+def _model_file(tmp_path, layer: LayerKind, options: dict[str, object]) -> str:
+    frame = [9] * (layer.rank + 1) if layer.rank else [3]
+    read = {k: v for k, v in options.items() if k not in ("input_shape", "input_dim")}
+    entry = {"type": layer.name, **read}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"input": [10, *frame], "layers": [entry]}))
+    return str(path)
+
+
+@pytest.mark.parametrize(("option", "layer"), _model_cases(), ids=_id)
+def test_model_files_take_every_key_and_alias(run_cli, tmp_path, option: Option, layer: LayerKind) -> None:
+    """A model-file layer reads the option table too: every spelling gives the same layer."""
+    base = {**_base(layer, "keras"), **NEEDS.get(option.key, {})}
+    value = _good(option, layer)
+    answers = []
+    for key in option.keys:
+        options = {k: v for k, v in base.items() if find_key(k) != option.key}
+        result = run_cli("model", _model_file(tmp_path, layer, {**options, key: value}), "--format", "json")
+        assert result.code == 0, (key, result.err)
+        answers.append(json.loads(result.out)["layers"][1])
+    assert all(answer == answers[0] for answer in answers)
+
+
+@pytest.mark.parametrize(("option", "layer"), [c for c in _model_cases() if c[0].kind in BAD], ids=_id)
+def test_model_files_give_the_same_reason(run_cli, tmp_path, option: Option, layer: LayerKind) -> None:
+    _, data, _ = BAD[option.kind]
+    base = {k: v for k, v in _base(layer, "keras").items() if k != option.key}
+    with pytest.raises(ShapecalcError) as raised:
+        request(layer.name, {**base, option.key: data})
+    result = run_cli("model", _model_file(tmp_path, layer, {**base, option.key: data}))
+    assert result.code == 2
+    assert result.err.startswith("Error: ") and result.err.endswith(f"{option.key} {raised.value.message}\n")

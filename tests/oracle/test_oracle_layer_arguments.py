@@ -15,12 +15,15 @@ from oracle_support import ORACLE_MARKS, require_frameworks
 
 from shapecalc.model.layers.registry import RULES
 from shapecalc.model.own_format import ENTRY_KEYS
+from shapecalc.options import OPTIONS
 
 pytestmark = ORACLE_MARKS
 
 CLASSES = sorted({rule.class_name for rule in RULES.values()})
-#: Keys a shapecalc model file takes for the layer-command spelling of an option.
-SHAPECALC_SPELLINGS = {"kernel", "dilation", "bidirectional", "merge_mode"}
+#: Keys a shapecalc model file takes for the layer commands' spellings of an option (the option
+#: table's aliases: ``kernel``, ``hidden_size``, ``no_bias``, ...) and for what Keras writes as a
+#: wrapper (``bidirectional``, ``merge_mode``).
+SHAPECALC_SPELLINGS = {key for option in OPTIONS.values() for key in (*option.keys, option.negation) if key}
 #: Arguments Keras 3 takes through ``**kwargs`` rather than by name (and still writes in configs).
 KWARGS = {
     "LSTM": {"zero_output_for_mask", "implementation"},

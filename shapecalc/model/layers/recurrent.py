@@ -6,7 +6,8 @@ ConvLSTM frame); the result's ``outputs`` are the layer's outputs, in Keras' ord
 
 >>> from shapecalc.dims import sym
 >>> call = LayerCall(((sym("batch"), 10, 20),))
->>> out = RULES[0].apply(RecurrentOptions(units=32, return_state=True), call)
+>>> options = RULES[0].options.model_validate({"units": 32, "return_state": True})
+>>> out = RULES[0].apply(options, call)
 >>> out.shapes, out.params
 (((Expr('batch'), 32), (Expr('batch'), 32), (Expr('batch'), 32)), 6784)
 """
@@ -14,17 +15,19 @@ ConvLSTM frame); the result's ``outputs`` are the layer's outputs, in Keras' ord
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, PlainValidator, create_model
 
-from shapecalc.api import LAYER_KINDS, build_config
+from shapecalc.api import LAYER_KINDS, build_config, layer_kind
 from shapecalc.configs import LayerConfig
+from shapecalc.convert import to_size
 from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
-from shapecalc.model.options import Counts, Flag, Options, Size, Sizes, aliases, weight_settings
+from shapecalc.model.options import Options, weight_settings
+from shapecalc.options import layer_options
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
@@ -39,35 +42,47 @@ KINDS = {
 }
 
 
-class SequenceOptions(Options):
-    return_sequences: Flag = False
-    return_state: Flag = False
-    use_bias: Flag = True
-    bidirectional: Flag = False
-    merge_mode: str | None = None
+#: Option-table keys a layer in a model never takes: its input supplies the batch, the
+#: sequence length and the frame; the answer's format belongs to the command.
+_FROM_THE_INPUT = frozenset(
+    {"batch", "timesteps", "input_shape", "framework", "dtype", "explain", "cell", "rank"}
+)
 
 
-class RecurrentOptions(SequenceOptions):
-    units: Size
-    input_dim: Size | None = None
+def _frozen(value: Any) -> Any:
+    """``value`` as given, with lists as tuples: layer options are hashed to memoise the rule."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((key, _frozen(item)) for key, item in value.items())
+    return value
 
 
-class GRUOptions(RecurrentOptions):
-    reset_after: Flag = True
+#: An option value as written; the option table's conversions check it.
+AsGiven = Annotated[Any, PlainValidator(_frozen)]
 
 
-class ConvRecurrentOptions(SequenceOptions):
-    filters: Size
-    kernel: Sizes = Field(validation_alias=aliases("kernel", "kernel_size"))
-    strides: Counts | None = None
-    padding: str | None = None
-    dilation: Sizes | None = Field(None, validation_alias=aliases("dilation", "dilation_rate"))
-    data_format: str | None = None
+def table_schema(kind: str) -> type[Options]:
+    """The options of Keras class ``kind`` (``lstm``, ``convlstm2d``) in a model file, from the option
+    table: every key and alias it has, as given; :func:`shapecalc.api.build_config` converts and
+    checks them, so a mistake reads as it does on the command line and in batch mode.
+
+    >>> sorted(table_schema("gru").model_fields)[:4]
+    ['bidirectional', 'input_dim', 'merge_mode', 'no_bias']
+    """
+    layer = layer_kind(kind)
+    fields: dict[str, Any] = {}
+    for option in layer_options(layer):
+        if option.key in _FROM_THE_INPUT or not option.applies_to(layer, "keras"):
+            continue
+        fields[option.key] = (AsGiven, Field(None, validation_alias=AliasChoices(*option.keys)))
+        if option.negation:
+            fields[option.negation] = (AsGiven, None)
+    return create_model(f"{layer.name.title()}Options", __base__=Options, **fields)
 
 
 #: Each class's Keras arguments that cannot change a shape or a count (initial values, training
-#: behaviour, execution), ignored. Kept apart from the schemas above so they merge with a later
-#: generated option table.
+#: behaviour, execution), accepted and listed as ignored.
 _RECURRENT_INERT = weight_settings("kernel", "recurrent", "bias") | {
     "activation",
     "dropout",
@@ -94,7 +109,7 @@ def _derive(config: LayerConfig) -> LayerResult:
     return derive(config)
 
 
-def run_recurrent(kind: str, options: SequenceOptions, call: LayerCall, **extra: Any) -> LayerOutput:
+def run_recurrent(kind: str, options: Options, call: LayerCall, **extra: Any) -> LayerOutput:
     """Derive one recurrent layer on its input and check the initial states it is given."""
     sequence, states = _sequence_and_states(call)
     target = LAYER_KINDS[kind]
@@ -102,15 +117,12 @@ def run_recurrent(kind: str, options: SequenceOptions, call: LayerCall, **extra:
         require_rank(sequence, 3, "(batch, timesteps, features)")
     else:
         require_rank(sequence, target + 3, "(batch, timesteps, *frame)")
-    given: dict[str, Any] = {}
-    for name in options.model_fields_set - {"input_dim"}:
-        value = getattr(options, name)
-        given[name] = value[0] if isinstance(value, tuple) and len(value) == 1 else value
+    given = {name: getattr(options, name) for name in options.model_fields_set - {"input_dim"}}
     given.update(extra, batch=sequence[0], timesteps=sequence[1])
     if isinstance(target, str):
         given["input_dim"] = _input_dim(options, sequence)
     else:
-        given["input"] = sequence[2:]
+        given["input_shape"] = sequence[2:]
     result = _derive(build_config(kind, given))
     shapes = tuple(result.tensor(name).shape for name in result.outputs)
     constraints = list(result.constraints) + _check_states(result, states)
@@ -136,10 +148,11 @@ def _sequence_and_states(call: LayerCall) -> tuple[Shape, tuple[Shape, ...]]:
     return call.inputs[0], states
 
 
-def _input_dim(options: SequenceOptions, sequence: Shape) -> Any:
+def _input_dim(options: Options, sequence: Shape) -> Any:
     features = sequence[2]
     stated = getattr(options, "input_dim", None)
     if stated is not None:
+        stated = to_size(stated, "input_dim")
         same_size(stated, features, f"input_dim is {stated} but the input is {format_shape(sequence)}")
     return features
 
@@ -171,13 +184,13 @@ def _check_states(result: LayerResult, states: tuple[Shape, ...]) -> list[str]:
     return conditions
 
 
-def recurrent_rule(class_name: str, schema: type[SequenceOptions]) -> Rule:
+def recurrent_rule(class_name: str) -> Rule:
     kind = KINDS[class_name]
 
-    def apply(options: SequenceOptions, call: LayerCall) -> LayerOutput:
+    def apply(options: Options, call: LayerCall) -> LayerOutput:
         return run_recurrent(kind, options, call)
 
-    return Rule(class_name, apply, schema, inert=INERT[class_name])
+    return Rule(class_name, apply, table_schema(kind), inert=INERT[class_name])
 
 
 class BidirectionalOptions(Options):
@@ -196,9 +209,6 @@ def bidirectional(options: BidirectionalOptions, call: LayerCall) -> LayerOutput
 
 
 RULES = (
-    recurrent_rule("LSTM", RecurrentOptions),
-    recurrent_rule("GRU", GRUOptions),
-    recurrent_rule("SimpleRNN", RecurrentOptions),
-    *(recurrent_rule(f"ConvLSTM{rank}D", ConvRecurrentOptions) for rank in (1, 2, 3)),
+    *(recurrent_rule(class_name) for class_name in KINDS),
     Rule("Bidirectional", bidirectional, BidirectionalOptions, inert=INERT["Bidirectional"]),
 )
