@@ -14,8 +14,8 @@ import click
 from shapecalc.cli.batch import batch
 from shapecalc.cli.group import AliasedGroup, UserInterruptError
 from shapecalc.cli.layers import layer_command
+from shapecalc.cli.model import model_command
 from shapecalc.cli.output import piped_width
-from shapecalc.model.command import model_command
 from shapecalc.options import LAYERS
 
 __all__ = ["UserInterruptError", "cli", "piped_width"]

@@ -6,19 +6,17 @@ load when the command runs, so the layer commands start as fast as before.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
+from shapecalc.cli.output import output_width, wants_color
+from shapecalc.cli.params import FORMATS
 from shapecalc.errors import ShapecalcError
+from shapecalc.options import OPTIONS
 
 if TYPE_CHECKING:
     from shapecalc.dims import Dim
-
-FORMATS = ("table", "json", "markdown", "svg", "html")
-DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
 def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
@@ -51,7 +49,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 )
 @click.option(
     "--dtype",
-    type=click.Choice(DTYPES),
+    type=click.Choice(OPTIONS["dtype"].choices),
     default="float32",
     show_default=True,
     help="Weight memory item size.",
@@ -79,13 +77,12 @@ def model_command(
       shapecalc model seq2seq_states.keras --format json
       shapecalc model video_next_frame.keras --detail --set batch=8
     """
-    from shapecalc.cli import piped_width
-    from shapecalc.model.engine import propagate
+    from shapecalc.model.engine import propagate  # the loaders and renderers load only when it runs
     from shapecalc.model.reader import read_model
     from shapecalc.render.model_table import render_model
 
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
-    color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = None if sys.stdout.isatty() else piped_width()
-    click.echo(render_model(result, fmt, detail=detail, color=color, width=width), nl=False, color=color)
+    color = wants_color(fmt)
+    text = render_model(result, fmt, detail=detail, color=color, width=output_width())
+    click.echo(text, nl=False, color=color)
