@@ -69,10 +69,8 @@ def clear_caches() -> None:
 
 def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> LocatedError:
     """``error`` prefixed with the file, the layer's index and name: ``m.yaml: layer 3 'lstm_2': ...``."""
-    repeated = error.option and error.message.startswith(f"{error.option} ")
-    message = f"{error.option} {error.message}" if error.option and not repeated else error.message
     where = f"input '{node.name}'" if node.input_shape is not None else f"layer {node.position} '{node.name}'"
-    return LocatedError(message, option=f"{graph.source}: {where}")
+    return LocatedError(error.message, error.option, code=error.code, where=f"{graph.source}: {where}")
 
 
 def run_spec(spec: LayerSpec, call: LayerCall) -> LayerOutput:

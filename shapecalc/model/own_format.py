@@ -100,7 +100,7 @@ def load_own(document: Any, source: str) -> ModelGraph:
             inputs = tuple(_ref(text) for text in entry.inputs) if entry.inputs else (TensorRef(previous),)
             states = tuple(_ref(text) for text in entry.initial_state or ())
         except ShapecalcError as error:
-            raise LocatedError(error.message, option=where) from None
+            raise LocatedError(error.message, error.option, code=error.code, where=where) from None
         sequential = sequential and not entry.inputs and not entry.initial_state
         nodes.append(LayerNode(position, name, spec, (Call(inputs, states),)))
         previous = name
@@ -161,7 +161,7 @@ def _wrapped(document: dict[str, Any], where: str) -> LayerSpec:
         return _spec(LayerEntry.model_validate(document), where)
     except ValidationError as error:
         problem = options_error(error, "a wrapped layer")
-        raise LocatedError(f"layer.{problem.option} {problem.message}", option=where) from None
+        raise LocatedError(problem.message, f"layer.{problem.option}", code=problem.code, where=where) from None
 
 
 def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> list[str]:

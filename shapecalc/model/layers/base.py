@@ -23,7 +23,18 @@ from shapecalc.result import LayerResult
 
 
 class LocatedError(ShapecalcError):
-    """An error already prefixed with its file and layer; wrappers pass it on unchanged."""
+    """An error placed in a file (``where``: the file and the layer); wrappers pass it on unchanged.
+
+    The key reads as the subject of the reason, as a file's reader sees it:
+
+    >>> str(LocatedError("must be a positive integer, got 0", "units", where="m.yaml: layer 1 'lstm'"))
+    "m.yaml: layer 1 'lstm': units must be a positive integer, got 0"
+    """
+
+    def __str__(self) -> str:
+        repeated = self.option and self.message.startswith(f"{self.option} ")
+        text = f"{self.option} {self.message}" if self.option and not repeated else self.message
+        return f"{self.where}: {text}" if self.where else text
 
 
 class UnknownLayerError(ShapecalcError):
