@@ -31,6 +31,8 @@ SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
 )
 KERAS, TORCH = "keras", "torch"
 FRAMEWORKS = (KERAS, TORCH)
+#: Output formats of the commands (``--format``); batch mode always answers JSON.
+FORMATS = ("table", "json", "markdown", "svg", "html")
 #: Help sections, in the order ``--help`` shows them.
 SECTIONS = ("Layer", "Sequence", "PyTorch", "Output")
 

@@ -19,7 +19,6 @@ from click.core import ParameterSource
 
 from shapecalc.cli.output import output_width, wants_color
 from shapecalc.cli.params import (
-    FORMATS,
     ChoiceText,
     CountText,
     SizeText,
@@ -34,6 +33,7 @@ from shapecalc.options import (
     COUNT,
     COUNTS,
     FLAG,
+    FORMATS,
     SECTIONS,
     SHAPE,
     SIZE,

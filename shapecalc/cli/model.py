@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from shapecalc.cli.output import output_width, wants_color
-from shapecalc.cli.params import FORMATS
 from shapecalc.errors import ShapecalcError
-from shapecalc.options import OPTIONS
+from shapecalc.options import FORMATS, OPTIONS
 
 if TYPE_CHECKING:
     from shapecalc.dims import Dim
@@ -79,10 +78,10 @@ def model_command(
     """
     from shapecalc.model.engine import propagate  # the loaders and renderers load only when it runs
     from shapecalc.model.reader import read_model
-    from shapecalc.render.model_table import render_model
+    from shapecalc.render import render
 
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = wants_color(fmt)
-    text = render_model(result, fmt, detail=detail, color=color, width=output_width())
+    text = render(result, fmt, detail=detail, color=color, width=output_width())
     click.echo(text, nl=False, color=color)

@@ -17,7 +17,6 @@ import click
 from shapecalc.errors import shown
 from shapecalc.options import Option, find
 
-FORMATS = ("table", "json", "markdown", "svg", "html")
 #: Joins the words of one multi-value option (a character no expression can hold).
 SEPARATOR = "\x1f"
 #: Where a command keeps the flag the user typed for each option, to name it in errors.

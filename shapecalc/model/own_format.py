@@ -161,7 +161,8 @@ def _wrapped(document: dict[str, Any], where: str) -> LayerSpec:
         return _spec(LayerEntry.model_validate(document), where)
     except ValidationError as error:
         problem = options_error(error, "a wrapped layer")
-        raise LocatedError(problem.message, f"layer.{problem.option}", code=problem.code, where=where) from None
+        key = f"layer.{problem.option}"
+        raise LocatedError(problem.message, key, code=problem.code, where=where) from None
 
 
 def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> list[str]:

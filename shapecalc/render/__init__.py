@@ -1,4 +1,5 @@
-"""Renderers: they format a :class:`~shapecalc.result.LayerResult`, never recompute it.
+"""Renderers: they format a result, never recompute it. :func:`render` is the one way in,
+for a layer (:class:`~shapecalc.result.LayerResult`) and a whole model alike.
 
 >>> from shapecalc.api import shapes
 >>> render(shapes("lstm", units=4, input_dim=3), "json").startswith("{")
@@ -7,32 +8,31 @@ True
 
 from __future__ import annotations
 
-from shapecalc.errors import ShapecalcError
+from typing import TYPE_CHECKING
+
 from shapecalc.result import LayerResult
 
-FORMATS = ("table", "json", "markdown", "svg", "html")
+if TYPE_CHECKING:
+    from shapecalc.model.result import ModelResult
 
 
-def render(result: LayerResult, fmt: str, *, color: bool = False, width: int | None = None) -> str:
-    """``result`` as text in format ``fmt`` (importing only that format's renderer)."""
-    if fmt == "json":
-        from shapecalc.render.json import render_json
 
-        return render_json(result)
-    if fmt == "markdown":
-        from shapecalc.render.markdown import render_markdown
+def render(
+    result: LayerResult | ModelResult,
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    detail: bool = False,
+) -> str:
+    """``result`` as text in format ``fmt``; ``detail`` expands a model's recurrent layers.
 
-        return render_markdown(result)
-    if fmt == "table":
-        from shapecalc.render.table import render_table
+    The renderers are imported here, when asked for, for start-up speed.
+    """
+    if isinstance(result, LayerResult):
+        from shapecalc.render.layer import render_layer
 
-        return render_table(result, color=color, width=width)
-    if fmt == "svg":
-        from shapecalc.render.svg import render_svg
+        return render_layer(result, fmt, color=color, width=width)
+    from shapecalc.render.model_table import render_model
 
-        return render_svg(result)
-    if fmt == "html":
-        from shapecalc.render.html import render_html
-
-        return render_html(result)
-    raise ShapecalcError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", option="format")
+    return render_model(result, fmt, detail=detail, color=color, width=width)

@@ -30,10 +30,9 @@ import json
 
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.result import OK, ModelResult
-from shapecalc.render import render
+from shapecalc.options import FORMATS
+from shapecalc.render.layer import render_layer
 from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
-
-FORMATS = ("table", "json", "markdown", "svg", "html")
 
 
 def render_model(
@@ -101,6 +100,6 @@ def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -
         if row.detail is None:
             continue
         heading = f"{row.name} ({row.class_name})"
-        body = render(row.detail, fmt, color=color, width=width)
+        body = render_layer(row.detail, fmt, color=color, width=width)
         parts.append(f"\n#### {heading}\n\n{body}" if fmt == "markdown" else f"\n{heading}\n{body}")
     return "".join(parts)
