@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from shapecalc.dims import Dim, Expr, sym, to_json
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.geometry import PADDINGS, check_positive, normalize_tuple
+from shapecalc.geometry import PADDINGS, check_positive, never_at_least, normalize_tuple
 
 BATCH: Expr = sym("batch")
 TIMESTEP: Expr = sym("timestep")
@@ -186,7 +186,7 @@ class TorchRecurrentConfig:
                 )
             check_positive(self.proj_size, "proj_size")
             size, hidden = self.proj_size, self.hidden_size
-            if isinstance(size, int) and isinstance(hidden, int) and size >= hidden:
+            if never_at_least(hidden, size + 1):  # numbers, or names no sizes can make fit
                 raise ShapecalcError(
                     f"must be smaller than hidden_size ({hidden}), got {size}", option="proj_size"
                 )

@@ -75,18 +75,31 @@ def conv_output_length(
     return floordiv(length - dilated_kernel(kernel, dilation), stride) + 1
 
 
+def never_at_least(big: Dim, small: Dim) -> bool:
+    """True when ``big >= small`` fails for every choice of sizes >= 1 (so no config can meet it).
+
+    >>> from shapecalc.dims import sym
+    >>> never_at_least(2, sym("D") * 2 + 1), never_at_least(sym("H"), sym("H") + 1)
+    (True, True)
+    >>> never_at_least(sym("W"), 3), never_at_least(5, 3)
+    (False, False)
+    """
+    return never_positive(big - small + 1)
+
+
 def valid_padding_constraint(length: Dim, kernel: Dim, dilation: Dim, axis: str) -> str | None:
     """Check that a ``valid`` convolution fits; return the condition when it is symbolic.
 
-    Raises :class:`ShapecalcError` when the (dilated) kernel is larger than a concrete input.
+    Raises :class:`ShapecalcError` when the (dilated) kernel is larger than the input, for a
+    concrete input or for every size a symbolic one could take.
     """
     span = dilated_kernel(kernel, dilation)
+    if never_at_least(length, span):
+        dilated = f" (dilated to {span})" if span != kernel else ""
+        raise ShapecalcError(
+            f"{kernel}{dilated} is larger than the input's {axis} {length} under 'valid' padding",
+            option="kernel_size",
+        )
     if isinstance(length, int) and isinstance(span, int):
-        if span > length:
-            dilated = f" (dilated to {span})" if span != kernel else ""
-            raise ShapecalcError(
-                f"{kernel}{dilated} is larger than the input's {axis} {length} under 'valid' padding",
-                option="kernel_size",
-            )
         return None
     return f"{length} >= {span}"

@@ -624,3 +624,33 @@ def test_proj_size_zero_means_no_projection_as_in_pytorch(run_cli) -> None:
         "bias_ih_l0",
         "bias_hh_l0",
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "says"),
+    [
+        (
+            {"framework": "torch", "hidden_size": "H", "input_size": 3, "proj_size": "H"},
+            "proj_size",
+            "must be smaller than hidden_size (H), got H",
+        ),
+        (
+            {"framework": "torch", "hidden_size": "H", "input_size": 3, "proj_size": "H + 2"},
+            "proj_size",
+            "must be smaller than hidden_size (H), got H + 2",
+        ),
+    ],
+)
+def test_a_condition_no_sizes_can_meet_is_refused(options, option: str, says: str) -> None:
+    """A symbolic config whose condition holds for no positive sizes is refused like a numeric one."""
+    with pytest.raises(ShapecalcError) as raised:
+        shapes("lstm", **options)
+    assert (raised.value.option, raised.value.message) == (option, says)
+
+
+def test_a_dilated_kernel_that_can_never_fit_is_refused() -> None:
+    never = r"kernel_size: 3 \(dilated to D\*2 \+ 1\) is larger than the input's rows 2"
+    with pytest.raises(ShapecalcError, match=never):
+        shapes("convlstm", filters=2, kernel_size=3, input_shape=(2, 9, 1), dilation_rate=("D", 1))
+    fits = shapes("convlstm", filters=2, kernel_size=3, input_shape=("W", 9, 1), dilation_rate=("D", 1))
+    assert fits.constraints == ("W >= D*2 + 1",)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from shapecalc.cli.output import output_width, wants_color
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.options import FORMATS, OPTIONS
 
 if TYPE_CHECKING:
@@ -26,12 +26,12 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
     for value in values:
         name, sep, text = value.partition("=")
         if not sep:
-            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint="'--set'")
+            raise click.BadParameter(f"{shown(value)}: expected NAME=VALUE", param_hint="'--set'")
         try:
             check_name(name.strip())
             out[name.strip()] = parse_dim(text)
         except ShapecalcError as error:
-            raise click.BadParameter(f"{value!r}: {error.message}", param_hint="'--set'") from None
+            raise click.BadParameter(f"{shown(value)}: {error.message}", param_hint="'--set'") from None
     return out
 
 
