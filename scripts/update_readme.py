@@ -6,7 +6,8 @@ output, run this, read the diff, and commit it::
     python scripts/update_readme.py
 
 It also writes the options table (between ``<!-- begin:options-table -->`` and
-``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``.
+``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``, and the
+list of layer classes (``layer-classes``) from the model registry.
 
 Only the sections the tests check (``<!-- begin:NAME -->`` ... ``<!-- end:NAME -->``) are
 rewritten; the short excerpts above them are left as written. Commands run in order in one
@@ -95,6 +96,14 @@ def options_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def layer_classes() -> str:
+    """The README's list of the layer classes model files may name, from the registry."""
+    from shapecalc.model.layers.registry import known_classes
+
+    return ", ".join(f"`{name}`" for name, _, _ in known_classes()) + ".\n"
+
+
+_CLASSES = re.compile(r"(<!-- begin:layer-classes -->\n).*?(<!-- end:layer-classes -->)", re.S)
 _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
 
 
@@ -119,6 +128,7 @@ def main() -> int:
             text,
         )
     new = _OPTIONS.sub(lambda m: m[1] + options_table() + m[2], new)
+    new = _CLASSES.sub(lambda m: m[1] + layer_classes() + m[2], new)
     if new != text:
         README.write_text(new, encoding="utf-8")
         print("README.md: console examples rewritten; review with git diff")

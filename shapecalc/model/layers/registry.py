@@ -31,11 +31,30 @@ def _key(name: str) -> str:
     return name.replace("_", "").lower()
 
 
+#: The families of layer classes, each a module of rules.
+FAMILIES = {"core": core, "merge": merge, "conv": conv, "recurrent": recurrent, "wrappers": wrappers}
 RULES: dict[str, Rule] = {
     _key(name): rule
-    for rule in (*core.RULES, *merge.RULES, *conv.RULES, *recurrent.RULES, *wrappers.RULES)
+    for family in FAMILIES.values()
+    for rule in family.RULES
     for name in (rule.class_name, *rule.aliases)
 }
+
+
+def known_classes() -> list[tuple[str, tuple[str, ...], str]]:
+    """Every layer class model files may name: ``(class, other names, family)``, by class name.
+
+    >>> [row for row in known_classes() if row[0] == "SimpleRNN"]
+    [('SimpleRNN', ('rnn',), 'recurrent')]
+    """
+    own = {target: alias for alias, target in OWN_ALIASES.items()}
+    rows = [
+        (rule.class_name, (*rule.aliases, *([own[rule.class_name]] if rule.class_name in own else [])), name)
+        for name, family in FAMILIES.items()
+        for rule in family.RULES
+    ]
+    rows += [("InputLayer", (), "model"), *((name, (), "model") for name in MODEL_CLASSES)]
+    return sorted(rows, key=lambda row: row[0].lower())
 
 
 @cache

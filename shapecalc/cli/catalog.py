@@ -1,0 +1,28 @@
+"""``shapecalc layers``: the layer classes model files may name, from the registry itself."""
+
+from __future__ import annotations
+
+import click
+
+from shapecalc.render.catalog import CATALOG_FORMATS
+
+
+@click.command("layers")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CATALOG_FORMATS),
+    default="table",
+    help="Output format.  [default: table]",
+)
+def layers_command(fmt: str) -> None:
+    """List the layer classes a model file may name, with their other names.
+
+    \b
+    Example:
+      shapecalc layers --format json
+    """
+    from shapecalc.model.layers.registry import known_classes  # the registry loads pydantic: only here
+    from shapecalc.render.catalog import render_catalog
+
+    click.echo(render_catalog(known_classes(), fmt), nl=False)

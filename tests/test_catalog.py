@@ -1,0 +1,43 @@
+"""``shapecalc layers`` lists exactly the registry's layer classes, and the README's list is it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from shapecalc.model.layers.registry import RULES, find_rule, known_classes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_json_lists_every_class_the_registry_runs(run_cli) -> None:
+    result = run_cli("layers", "--format", "json")
+    assert result.code == 0, result.err
+    listed = json.loads(result.out)["layers"]
+    names = {entry["class"] for entry in listed}
+    assert {rule.class_name for rule in RULES.values()} <= names
+    assert {"InputLayer", "Sequential", "Functional"} <= names
+    for entry in listed:
+        for alias in entry["aliases"]:
+            found = find_rule(alias, own_format=True)
+            assert found is not None and found.class_name == entry["class"], alias
+
+
+def test_the_table_and_markdown_are_tidy(run_cli) -> None:
+    for fmt in ("table", "markdown"):
+        out = run_cli("layers", "--format", fmt).out
+        assert all(line == line.rstrip() for line in out.splitlines()), fmt
+        assert "ConvLSTM2D" in out and "convlstm" in out
+        assert out.rstrip().endswith("with or without underscores.")
+
+
+def test_the_readme_lists_the_registry() -> None:
+    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "scripts/update_readme.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("<!-- begin:layer-classes -->\n", 1)[1].split("<!-- end:layer-classes -->", 1)[0]
+    assert listed == script.layer_classes()
+    assert listed.count("`") == 2 * len(known_classes())
