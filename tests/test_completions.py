@@ -71,7 +71,7 @@ def _complete(monkeypatch: pytest.MonkeyPatch, line: str, shell: str = "bash") -
 
 def test_layer_names_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _complete(monkeypatch, "shapecalc conv") == ["convlstm1d", "convlstm", "convlstm3d"]
-    assert _complete(monkeypatch, "shapecalc l") == ["lstm"]
+    assert _complete(monkeypatch, "shapecalc l") == ["lstm", "layers"]
     for layer in ("lstm", "gru", "rnn", "convlstm1d", "convlstm", "convlstm3d"):
         assert layer in _complete(monkeypatch, "shapecalc ")
 
@@ -128,3 +128,12 @@ def test_bash_script_completes_in_bash(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", probe], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["valid same", "convlstm1d convlstm convlstm3d"]
+
+
+@pytest.mark.parametrize("command", ["model", "batch"])
+def test_file_arguments_complete_file_names(run_cli, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    monkeypatch.setenv("_SHAPECALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", f"shapecalc {command} sta")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    result = run_cli()
+    assert (result.code, result.out.splitlines()) == (0, ["file,sta"])

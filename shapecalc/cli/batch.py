@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
@@ -11,15 +10,8 @@ from shapecalc.batch import read_lines, run_batch
 from shapecalc.errors import shown
 
 
-def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """Let the shell complete FILE with file names."""
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(incomplete, type="file")]
-
-
 @click.command("batch")
-@click.argument("file", required=False, default="-", shell_complete=_complete_file)
+@click.argument("file", required=False, default="-", type=click.Path())  # the shell completes file names
 def batch(file: str) -> None:
     """Answer many configs in one run: one JSON object per line, from FILE or stdin.
 

@@ -36,7 +36,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 
 
 @click.command("model")
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", type=click.Path())  # Path: the shell completes file names
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
