@@ -32,7 +32,9 @@ SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
 KERAS, TORCH = "keras", "torch"
 FRAMEWORKS = (KERAS, TORCH)
 #: Output formats of the commands (``--format``); batch mode always answers JSON.
-FORMATS = ("table", "json", "markdown", "svg", "html")
+FORMATS = ("table", "json", "markdown", "csv", "svg", "html")
+#: The counts a sweep's rows can be sorted by (``--sort``).
+SORT_KEYS = ("params", "macs", "flops", "weight_bytes")
 #: Help sections, in the order ``--help`` shows them.
 SECTIONS = ("Layer", "Sequence", "PyTorch", "Output")
 

@@ -38,6 +38,7 @@ from shapecalc.options import (
     SHAPE,
     SIZE,
     SIZES,
+    SORT_KEYS,
     LayerKind,
     Option,
     layer_options,
@@ -123,6 +124,17 @@ def _format_option() -> click.Option:
     return option
 
 
+def _sort_option() -> click.Option:
+    option = click.Option(
+        ["sort", "--sort"],
+        type=ChoiceText(SORT_KEYS),
+        metavar="[" + "|".join(SORT_KEYS) + "]",
+        help="Order a sweep's rows by this count.",
+    )
+    option.section = "Output"  # type: ignore[attr-defined]
+    return option
+
+
 def layer_command(layer: LayerKind) -> click.Command:
     """The command for ``layer``: one option per table entry that applies to it."""
     summary, example = _ABOUT[layer.name]
@@ -134,10 +146,10 @@ def layer_command(layer: LayerKind) -> click.Command:
             "channels first for channels_first."
         )
     params: list[click.Parameter] = [table_option(spec, layer) for spec in layer_options(layer) if spec.cli]
-    params.append(_format_option())
+    params += [_format_option(), _sort_option()]
 
-    def run(fmt: str, **options: Any) -> None:
-        emit(layer, fmt, options)
+    def run(fmt: str, sort: str | None, **options: Any) -> None:
+        emit(layer, fmt, options, sort)
 
     return LayerCommand(
         layer.name,
@@ -148,15 +160,22 @@ def layer_command(layer: LayerKind) -> click.Command:
     )
 
 
-def emit(layer: LayerKind, fmt: str, options: dict[str, Any]) -> None:
-    """Build, derive and print: the one path every layer command takes."""
+def emit(layer: LayerKind, fmt: str, options: dict[str, Any], sort: str | None = None) -> None:
+    """Build, derive and print: the one path every layer command takes (a sweep when a size is
+    a list or a range)."""
     ctx = click.get_current_context()
     given = {
         key: value
         for key, value in options.items()
         if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
     }
-    from shapecalc.api import REQUIRED, request  # the engine loads only when a command runs
+    if any(_swept(value) for value in given.values()):
+        _emit_sweep(ctx, layer, fmt, given, sort)
+        return
+    if sort is not None:
+        raise click.BadParameter("orders the rows of a sweep: give a size as a list or a range", ctx=ctx,
+                                 param_hint="'--sort'")  # fmt: skip
+    from shapecalc.api import request  # the engine loads only when a command runs
     from shapecalc.rules import derive
 
     try:
@@ -164,12 +183,45 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any]) -> None:
         # The HTML page always holds the equations.
         result = derive(asked.config, dtype=asked.dtype, explain=asked.explain or fmt == "html")
     except ShapecalcError as error:
-        flag = typed_flag(ctx, error.option) if error.option else None
-        if error.message == REQUIRED and flag:
-            raise click.UsageError(f"Missing option '{flag}'.", ctx=ctx) from None
-        raise click.BadParameter(error.message, ctx=ctx, param_hint=f"'{flag}'" if flag else None) from None
+        raise _usage_error(ctx, error) from None
     from shapecalc.render import render
 
     color = wants_color(fmt)
     click.echo(render(result, fmt, color=color, width=output_width()), nl=False, color=color)
 
+
+def _swept(value: Any) -> bool:
+    items = value if isinstance(value, tuple) else (value,)
+    return any(isinstance(item, str) and ("," in item or ":" in item) for item in items)
+
+
+def _emit_sweep(
+    ctx: click.Context, layer: LayerKind, fmt: str, given: dict[str, Any], sort: str | None
+) -> None:
+    from shapecalc.render.sweep import SWEEP_FORMATS, render_sweep  # only a sweep needs them
+    from shapecalc.sweep import sort_rows, sweep
+
+    if fmt not in SWEEP_FORMATS:
+        raise click.BadParameter(
+            f"a sweep is a table: use one of {', '.join(SWEEP_FORMATS)}, got {fmt!r}",
+            ctx=ctx,
+            param_hint="'--format'",
+        )
+    try:
+        result = sweep(layer.name, given)
+        if sort is not None:
+            result = sort_rows(result, sort)
+    except ShapecalcError as error:
+        raise _usage_error(ctx, error) from None
+    click.echo(render_sweep(result, fmt), nl=False)
+
+
+def _usage_error(ctx: click.Context, error: ShapecalcError) -> click.UsageError:
+    """``error`` as Click reports it, naming the flag the user typed (and the sweep's combination)."""
+    from shapecalc.api import REQUIRED
+
+    flag = typed_flag(ctx, error.option) if error.option else None
+    if error.message == REQUIRED and flag:
+        return click.UsageError(f"Missing option '{flag}'.", ctx=ctx)
+    message = f"{error.where}: {error.message}" if error.where else error.message
+    return click.BadParameter(message, ctx=ctx, param_hint=f"'{flag}'" if flag else None)

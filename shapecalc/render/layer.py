@@ -27,6 +27,10 @@ def render_layer(result: LayerResult, fmt: str, *, color: bool = False, width: i
         from shapecalc.render.table import render_table
 
         return render_table(result, color=color, width=width)
+    if fmt == "csv":
+        from shapecalc.render.csv import render_layer_csv
+
+        return render_layer_csv(result)
     if fmt == "svg":
         from shapecalc.render.svg import render_svg
 

@@ -41,6 +41,10 @@ def render_model(
     """``result`` in format ``fmt``; ``detail`` adds every recurrent layer's tensors."""
     if fmt == "json":
         return json.dumps(result.to_json(detail), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        from shapecalc.render.csv import render_model_csv  # imported here for start-up speed
+
+        return render_model_csv(result)
     if fmt in ("svg", "html"):
         # Imported here for start-up speed: tables and JSON never load the SVG layout.
         from shapecalc.render.model_svg import render_model_html, render_model_svg
