@@ -110,7 +110,7 @@ _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-tab
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        for name in ("tests", "benchmarks"):
+        for name in ("tests", "benchmarks", "shapecalc"):
             (scratch / name).symlink_to(ROOT / name)
         bin_dir = scratch / ".bin"
         bin_dir.mkdir()

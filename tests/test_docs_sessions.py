@@ -1,6 +1,6 @@
 """The README sections on models, pictures and reliability show real output: their console
-blocks, run in order in a scratch directory that sees the repository's ``tests/`` and ``benchmarks/``, print
-exactly what is written under each command. A ``$ cat FILE`` of a file the repository does not
+blocks, run in order in a scratch directory that sees the repository's ``tests/``,
+``benchmarks/`` and ``shapecalc/``, print exactly what is written under each command. A ``$ cat FILE`` of a file the repository does not
 hold writes FILE first (it is the example's input); timing output (benchmarks) is not compared.
 """
 
@@ -35,7 +35,7 @@ def test_console_examples_are_real_output(tmp_path: Path, name: str) -> None:
     commands = _commands(section(name))
     assert len(commands) >= 4
     repo = README.parent
-    for folder in ("tests", "benchmarks"):
+    for folder in ("tests", "benchmarks", "shapecalc"):
         (tmp_path / folder).symlink_to(repo / folder)
     bin_dir = tmp_path / ".bin"
     bin_dir.mkdir()

@@ -14,7 +14,7 @@ from shapecalc.dims import sym
 from shapecalc.errors import ShapecalcError
 from shapecalc.model import analyze
 
-MODELS = Path(__file__).parent / "data" / "models"
+MODELS = Path(__file__).parent.parent / "shapecalc" / "examples"
 KERAS = Path(__file__).parent / "data" / "keras"
 
 

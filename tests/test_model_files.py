@@ -17,7 +17,7 @@ from shapecalc.model.engine import propagate
 from shapecalc.model.reader import parse_model
 from shapecalc.render.model_table import render_model
 
-MODELS = Path(__file__).parent / "data" / "models"
+MODELS = Path(__file__).parent.parent / "shapecalc" / "examples"
 KERAS = Path(__file__).parent / "data" / "keras"
 
 

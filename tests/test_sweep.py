@@ -122,12 +122,12 @@ def test_csv_of_a_layer_and_a_model_is_rfc_4180(run_cli) -> None:
     assert layer.startswith("tensor,role,shape,per_gate,params,meaning\r\n")
     rows = list(csv.reader(io.StringIO(layer)))
     assert ["kernel", "weight", "(3, 16)", "(3, 4) each", "48", "input weights W"] in rows
-    model = run_cli("model", "tests/data/models/stacked_lstm.yaml", "--format", "csv").out
+    model = run_cli("model", "shapecalc/examples/stacked_lstm.yaml", "--format", "csv").out
     rows = list(csv.reader(io.StringIO(model)))
     assert rows[0][:5] == ["layer", "class", "status", "output_shape", "params"]
     assert (
         sum(int(row[4]) for row in rows[1:])
-        == json.loads(run_cli("model", "tests/data/models/stacked_lstm.yaml", "--format", "json").out)[
+        == json.loads(run_cli("model", "shapecalc/examples/stacked_lstm.yaml", "--format", "json").out)[
             "params"
         ]
     )

@@ -12,7 +12,7 @@ from functools import partial
 import click
 
 from shapecalc.cli.batch import batch
-from shapecalc.cli.catalog import layers_command
+from shapecalc.cli.catalog import examples_command, layers_command
 from shapecalc.cli.group import AliasedGroup, UserInterruptError
 from shapecalc.cli.layers import layer_command
 from shapecalc.cli.model import model_command
@@ -62,3 +62,4 @@ for _name, _layer in LAYERS.items():
 cli.add_command(batch)
 cli.add_command(model_command)
 cli.add_command(layers_command)
+cli.add_command(examples_command)

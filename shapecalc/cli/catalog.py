@@ -1,4 +1,5 @@
-"""``shapecalc layers``: the layer classes model files may name, from the registry itself."""
+"""``shapecalc layers`` (the layer classes model files may name, from the registry itself) and
+``shapecalc examples`` (the model files shipped with the package)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,25 @@ def layers_command(fmt: str) -> None:
     from shapecalc.render.catalog import render_catalog
 
     click.echo(render_catalog(known_classes(), fmt), nl=False)
+
+
+@click.command("examples")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(CATALOG_FORMATS),
+    default="table",
+    help="Output format.  [default: table]",
+)
+def examples_command(fmt: str) -> None:
+    """List the example model files shipped with shapecalc; run one with model --example NAME.
+
+    \b
+    Example:
+      shapecalc examples
+    """
+    from shapecalc.model.examples import examples  # reads the package's files: only here
+    from shapecalc.render.catalog import render_examples
+
+    rows = [(example.name, example.format, example.about) for example in examples()]
+    click.echo(render_examples(rows, fmt), nl=False)

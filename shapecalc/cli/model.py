@@ -36,7 +36,10 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 
 
 @click.command("model")
-@click.argument("file", metavar="FILE", type=click.Path())  # Path: the shell completes file names
+@click.argument("file", metavar="FILE", required=False, type=click.Path())  # the shell completes file names
+@click.option(
+    "--example", metavar="NAME", help="Run a model file shipped with shapecalc (see shapecalc examples)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
@@ -61,7 +64,13 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
     help="Give a size in the input shapes a value (repeatable), e.g. --set batch=32.",
 )
 def model_command(
-    file: str, fmt: str, detail: bool, skip_unknown: bool, dtype: str, bindings: tuple[str, ...]
+    file: str | None,
+    example: str | None,
+    fmt: str,
+    detail: bool,
+    skip_unknown: bool,
+    dtype: str,
+    bindings: tuple[str, ...],
 ) -> None:
     """Shapes through a whole model: each layer's output shape and parameters, then totals.
 
@@ -72,6 +81,7 @@ def model_command(
 
     \b
     Examples:
+      shapecalc model --example stacked_lstm
       shapecalc model stacked_lstm.yaml
       shapecalc model seq2seq_states.keras --format json
       shapecalc model video_next_frame.keras --detail --set batch=8
@@ -80,6 +90,13 @@ def model_command(
     from shapecalc.model.reader import read_model
     from shapecalc.render import render
 
+    if (file is None) == (example is None):
+        raise click.UsageError("give a model FILE or --example NAME (see shapecalc examples), not both")
+    if example is not None:
+        from shapecalc.model.examples import example_path
+
+        file = str(example_path(example))
+    assert file is not None
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = wants_color(fmt)

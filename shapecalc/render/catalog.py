@@ -46,3 +46,19 @@ def render_catalog(rows: list[Row], fmt: str) -> str:
         for row in [_HEAD, *cells]
     ]
     return "\n".join([*lines, "", footer]) + "\n"
+
+
+def render_examples(rows: list[tuple[str, str, str]], fmt: str) -> str:
+    """The shipped example model files ``(name, format, about)`` as a table or JSON."""
+    if fmt == "json":
+        entries = [{"name": name, "format": kind, "about": about} for name, kind, about in rows]
+        return json.dumps({"schema_version": 1, "examples": entries}, indent=2) + "\n"
+    if fmt not in ("table", "markdown"):
+        raise ShapecalcError(f"must be one of {', '.join(CATALOG_FORMATS)}, got {fmt!r}", option="format")
+    if fmt == "markdown":
+        lines = ["| example | format | what it shows |", "| --- | --- | --- |"]
+        lines += [f"| `{name}` | {kind} | {about} |" for name, kind, about in rows]
+        return "\n".join(lines) + "\n"
+    width = max(len(name) for name, _, _ in rows)
+    lines = [f"{name.ljust(width)}  {kind.ljust(4)}  {about}".rstrip() for name, kind, about in rows]
+    return "\n".join([*lines, "", "Run one with: shapecalc model --example NAME"]) + "\n"
