@@ -1,7 +1,8 @@
 """The README sections on models, pictures and reliability show real output: their console
 blocks, run in order in a scratch directory that sees the repository's ``tests/``,
-``benchmarks/`` and ``shapecalc/``, print exactly what is written under each command. A ``$ cat FILE`` of a file the repository does not
-hold writes FILE first (it is the example's input); timing output (benchmarks) is not compared.
+``benchmarks/`` and ``shapecalc/``, print exactly what is written under each command. A
+``$ cat FILE`` of a file the repository does not hold writes FILE first (it is the example's
+input); timing output (benchmarks) is not compared.
 """
 
 from __future__ import annotations
