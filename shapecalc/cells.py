@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from shapecalc.record import record
 
 SIGMOID, TANH = "σ", "tanh"
 
 
-@dataclass(frozen=True)
+@record
 class Notation:
     """How one renderer writes products and subscripts: plain text or the picture's markup."""
 
@@ -89,7 +90,7 @@ def fill(template: str, values: Mapping[str, str], notation: Notation) -> tuple[
     return _SLOT.sub(slot, text), tuple(used)
 
 
-@dataclass(frozen=True)
+@record
 class GateSpec:
     """One gate: its letter in the fused weights, what it is and how it is computed.
 
@@ -118,7 +119,7 @@ class GateSpec:
         return self.template
 
 
-@dataclass(frozen=True)
+@record
 class Equation:
     """A state update ``symbol = term + term``; the picture draws each term's operator.
 
@@ -139,7 +140,7 @@ class Equation:
         return next(term for term in self.terms if "{" + slot + "}" in term)
 
 
-@dataclass(frozen=True)
+@record
 class Convention:
     """One framework's form of a cell: class names, gates in fused order, equations.
 
@@ -185,7 +186,7 @@ class Convention:
         return notation.symbol(base, letter, suffix)
 
 
-@dataclass(frozen=True)
+@record
 class CellSpec:
     """A cell kind: its states, its element-wise cost and its two conventions."""
 

@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shapecalc.dims import Dim, to_json
+from shapecalc.record import field, record
 
 if TYPE_CHECKING:
     from shapecalc.costs import Costs
@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 ROLES = ("input", "weight", "weight_slice", "gate", "state", "output")
 
 
-@dataclass(frozen=True)
+@record(compiled=True)
 class Tensor:
     """One tensor inside a layer.
 
@@ -59,7 +59,7 @@ class Tensor:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class LayerResult:
     """Everything shapecalc derived for one layer."""
 

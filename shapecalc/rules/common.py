@@ -9,16 +9,16 @@ the cell a rule hands to the sequence assembler, which makes its typed view.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.cells import CellSpec, Convention
 from shapecalc.dims import Dim, product
+from shapecalc.record import record
 from shapecalc.result import Tensor
 from shapecalc.views import CellView, GateView
 
 
-@dataclass(frozen=True)
+@record
 class Cell:
     """What one direction of a recurrent layer holds, before sequence handling.
 
