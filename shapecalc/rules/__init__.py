@@ -14,7 +14,6 @@ from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig,
 from shapecalc.costs import layer_costs
 from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.explain import explain_layer
 from shapecalc.record import replace
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
@@ -39,6 +38,8 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
     result = _bounded(rule(config))
     result = replace(result, costs=layer_costs(result, config, dtype))
     if explain:
+        from shapecalc.explain import explain_layer  # only --explain and HTML need it (start-up speed)
+
         result = replace(result, explanation=explain_layer(result, config))
     return result
 
