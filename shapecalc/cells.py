@@ -59,8 +59,9 @@ class Notation:
 PLAIN = Notation(dot=" · ", had=" ⊙ ", app=" ", braces=False)
 MATH = Notation(dot="·", had="⊙", app="", braces=True)
 
-_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
-_SLOT = re.compile(r"\{(\w+)\}")
+# Pattern text, compiled (and cached by ``re``) on the first fill: the JSON path never fills.
+_OPTIONAL = r"\[([^\[\]]*)\]"
+_SLOT = r"\{(\w+)\}"
 _SEPARATORS = ("dot", "had", "app")
 
 
@@ -73,10 +74,10 @@ def fill(template: str, values: Mapping[str, str], notation: Notation) -> tuple[
     """
 
     def optional(match: re.Match[str]) -> str:
-        slots = set(_SLOT.findall(match.group(1))) - set(_SEPARATORS)
+        slots = set(re.findall(_SLOT, match.group(1))) - set(_SEPARATORS)
         return match.group(1) if slots <= set(values) else ""
 
-    text = _OPTIONAL.sub(optional, template)
+    text = re.sub(_OPTIONAL, optional, template)
     used: list[str] = []
 
     def slot(match: re.Match[str]) -> str:
@@ -87,7 +88,7 @@ def fill(template: str, values: Mapping[str, str], notation: Notation) -> tuple[
             used.append(name)
         return values[name]
 
-    return _SLOT.sub(slot, text), tuple(used)
+    return re.sub(_SLOT, slot, text), tuple(used)
 
 
 @record

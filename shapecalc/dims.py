@@ -22,6 +22,7 @@ Nothing here evaluates Python code: the parser accepts integers, names and
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import re
@@ -65,11 +66,9 @@ def check_name(name: str) -> None:
         raise ShapecalcError(
             f"{shown(name)} is not a valid dimension name (longer than {MAX_NAME_LENGTH} characters)"
         )
-    if not _NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+    # An ASCII identifier is [A-Za-z_][A-Za-z0-9_]*, checked without compiling a pattern at start-up.
+    if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
         raise ShapecalcError(f"{shown(name)} is not a valid dimension name (use letters, digits and _)")
-
-
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --------------------------------------------------------------------------- factors
@@ -528,13 +527,18 @@ def to_json(value: Dim) -> int | str:
 
 
 # --------------------------------------------------------------------------- parsing
-_TOKEN_RE = re.compile(r"\s*(?:(?P<int>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))")
-
-
+#: A literal, a name or an operator.
+_TOKEN = r"\s*(?:(?P<int>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))"
 #: A decimal or exponent number (``2.5``, ``1e3``): refused as "not a whole number".
-_DECIMAL_RE = re.compile(
-    r"\s*[-+]?(?=\.?[0-9])(?:[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\s*"
-)
+_DECIMAL = r"\s*[-+]?(?=\.?[0-9])(?:[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\s*"
+#: Most sizes are a bare number or name: those skip the tokenizer (and its patterns, compiled
+#: on first use). Longer numbers and names take the parser, which says what is wrong with them.
+_SHORT_NUMBER = 19
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def parse_dim(text: str) -> Dim:
@@ -544,7 +548,12 @@ def parse_dim(text: str) -> Dim:
     """
     if not isinstance(text, str):
         raise ShapecalcError(f"expected text, got {shown(text)}")
-    if _DECIMAL_RE.fullmatch(text):
+    if text.isascii():
+        if text.isdigit() and len(text) <= _SHORT_NUMBER:
+            return _checked(int(text))
+        if text.isidentifier() and len(text) <= MAX_NAME_LENGTH and not keyword.iskeyword(text):
+            return sym(text)
+    if _pattern(_DECIMAL).fullmatch(text):
         raise ShapecalcError(f"{shown(text)} is not a whole number")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ShapecalcError(
@@ -565,7 +574,7 @@ class _Parser:
         index = 0
         stripped_end = len(text.rstrip())
         while index < stripped_end:
-            match = _TOKEN_RE.match(text, index)
+            match = _pattern(_TOKEN).match(text, index)
             if not match:
                 bad = text[index:].lstrip()[:1]
                 raise ShapecalcError(f"unexpected {bad!r} in expression {shown(text)}")
