@@ -11,11 +11,9 @@ from functools import partial
 
 import click
 
-from shapecalc.cli.batch import batch
-from shapecalc.cli.group import AliasedGroup, UserInterruptError
+from shapecalc.cli.group import AliasedGroup, UserInterruptError, imported
 from shapecalc.cli.layers import layer_command
 from shapecalc.cli.output import piped_width
-from shapecalc.model.command import model_command
 from shapecalc.options import LAYERS
 
 __all__ = ["UserInterruptError", "cli", "piped_width"]
@@ -58,5 +56,5 @@ def _print_version(ctx: click.Context) -> None:
 assert isinstance(cli, AliasedGroup)
 for _name, _layer in LAYERS.items():
     cli.add_lazy_command(_name, partial(layer_command, _layer))
-cli.add_command(batch)
-cli.add_command(model_command)
+cli.add_lazy_command("batch", imported("shapecalc.cli.batch", "batch"))
+cli.add_lazy_command("model", imported("shapecalc.model.command", "model_command"))

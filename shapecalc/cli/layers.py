@@ -22,6 +22,7 @@ from shapecalc.cli.params import (
     FORMATS,
     ChoiceText,
     CountText,
+    QuickHelp,
     SizeText,
     TableOption,
     ValuesText,
@@ -56,7 +57,7 @@ _ABOUT = {
 _FRAME_AXES = {1: "L C", 2: "W H C", 3: "D H W C"}
 
 
-class LayerCommand(click.Command):
+class LayerCommand(QuickHelp):
     """A layer command: values gathered per option, help in the option table's sections."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
