@@ -44,11 +44,13 @@ class Tensor:
     index: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        params = self.params
         out: dict[str, Any] = {
             "name": self.name,
             "role": self.role,
-            "shape": [to_json(d) for d in self.shape],
-            "params": to_json(self.params),
+            # to_json inlined: batch mode writes a few hundred thousand of these
+            "shape": [d if isinstance(d, int) else str(d) for d in self.shape],
+            "params": params if isinstance(params, int) else str(params),
         }
         if self.description:
             out["description"] = self.description

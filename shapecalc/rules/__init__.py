@@ -49,6 +49,10 @@ def _bounded(result: LayerResult) -> LayerResult:
     checked: set[int] = set()  # ids of sizes already checked: tensors share their size objects
     for tensor in result.tensors:
         for size in (*tensor.shape, tensor.params):
+            if isinstance(size, int):  # most sizes: nothing to remember
+                if -MAX_INT <= size <= MAX_INT:
+                    continue
+                raise _too_large(tensor.name, size)
             if id(size) not in checked:
                 checked.add(id(size))
                 if largest_number(size) > MAX_INT:

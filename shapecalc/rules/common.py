@@ -120,9 +120,9 @@ def fused_weight(
     shape = (*fixed, fused) if fused_axis == "last" else (fused, *fixed)
     tensors = [Tensor(name, "weight", shape, params=product(shape), description=description)]
     axis = len(shape) - 1 if fused_axis == "last" else 0
+    part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
     for index, gate in enumerate(gates):
         letter = gate.letter
-        part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
         tensors.append(
             Tensor(
                 f"{name}_{letter}",
