@@ -18,12 +18,19 @@ shapecalc.errors.ShapecalcError: units: must be a positive integer, got -3
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from shapecalc.errors import ShapecalcError, shown
 
+if TYPE_CHECKING:
+    from shapecalc.api import Request
+
 #: Longest input line; a config is a few hundred bytes, so more is a mistake or an attack.
 MAX_LINE_BYTES = 65_536
+#: Batch files repeat configs (a sweep over a few sizes): the answers to this many recent
+#: requests are kept, each at most ``MEMO_CHARS`` long, so memory stays bounded (~16 MB).
+MEMO_ENTRIES = 512
+MEMO_CHARS = 32_768
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -75,31 +82,53 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def answer_line(raw: bytes, first: bool = False) -> dict[str, Any]:
-    """The ``--format json`` object for one line's config."""
+def request_line(raw: bytes, first: bool = False) -> Request:
+    """What one line asks for: its config, dtype and explain flag, every key checked."""
     from shapecalc.api import request
-    from shapecalc.rules import derive
 
     options = parse_line(raw, first)
     layer = options.pop("layer", None)
     if layer is None:
         raise ShapecalcError('is required (e.g. "layer": "lstm")', option="layer", code="required")
-    asked = request(layer, options)
+    return request(layer, options)
+
+
+def answer(asked: Request) -> dict[str, Any]:
+    """The ``--format json`` object for a request."""
+    from shapecalc.rules import derive
+
     return derive(asked.config, dtype=asked.dtype, explain=asked.explain).to_json()
 
 
+def answer_line(raw: bytes, first: bool = False) -> dict[str, Any]:
+    """The ``--format json`` object for one line's config."""
+    return answer(request_line(raw, first))
+
+
 def run_batch(lines: Iterable[tuple[int, bytes | None]], write: Callable[[str], object]) -> list[int]:
-    """Answer every line through ``write``, one JSON text per line; return the failed line numbers."""
+    """Answer every line through ``write``, one JSON text per line; return the failed line numbers.
+
+    A request seen lately is answered from memory: configs are immutable and
+    an answer depends on nothing else.
+    """
     import json
 
     failed: list[int] = []
+    recent: dict[Request, str] = {}
     for number, raw in lines:
         if raw is not None and not raw.strip():
             continue
         try:
             if raw is None:
                 raise ShapecalcError(f"line is longer than {MAX_LINE_BYTES} bytes")
-            text = json.dumps(answer_line(raw, number == 1), ensure_ascii=False, separators=(",", ":"))
+            asked = request_line(raw, number == 1)
+            text = recent.get(asked, "")
+            if not text:
+                text = json.dumps(answer(asked), ensure_ascii=False, separators=(",", ":"))
+                if len(text) <= MEMO_CHARS:
+                    if len(recent) >= MEMO_ENTRIES:
+                        del recent[next(iter(recent))]  # the oldest
+                    recent[asked] = text
         except Exception as error:  # one bad line must not stop the rest
             failed.append(number)
             message = str(error) if isinstance(error, ShapecalcError) else _internal(error)

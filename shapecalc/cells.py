@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from shapecalc.record import record
 
 SIGMOID, TANH = "σ", "tanh"
 
 
-@dataclass(frozen=True)
+@record
 class Notation:
     """How one renderer writes products and subscripts: plain text or the picture's markup."""
 
@@ -58,8 +59,9 @@ class Notation:
 PLAIN = Notation(dot=" · ", had=" ⊙ ", app=" ", braces=False)
 MATH = Notation(dot="·", had="⊙", app="", braces=True)
 
-_OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
-_SLOT = re.compile(r"\{(\w+)\}")
+# Pattern text, compiled (and cached by ``re``) on the first fill: the JSON path never fills.
+_OPTIONAL = r"\[([^\[\]]*)\]"
+_SLOT = r"\{(\w+)\}"
 _SEPARATORS = ("dot", "had", "app")
 
 
@@ -72,10 +74,10 @@ def fill(template: str, values: Mapping[str, str], notation: Notation) -> tuple[
     """
 
     def optional(match: re.Match[str]) -> str:
-        slots = set(_SLOT.findall(match.group(1))) - set(_SEPARATORS)
+        slots = set(re.findall(_SLOT, match.group(1))) - set(_SEPARATORS)
         return match.group(1) if slots <= set(values) else ""
 
-    text = _OPTIONAL.sub(optional, template)
+    text = re.sub(_OPTIONAL, optional, template)
     used: list[str] = []
 
     def slot(match: re.Match[str]) -> str:
@@ -86,10 +88,10 @@ def fill(template: str, values: Mapping[str, str], notation: Notation) -> tuple[
             used.append(name)
         return values[name]
 
-    return _SLOT.sub(slot, text), tuple(used)
+    return re.sub(_SLOT, slot, text), tuple(used)
 
 
-@dataclass(frozen=True)
+@record
 class GateSpec:
     """One gate: its letter in the fused weights, what it is and how it is computed.
 
@@ -118,7 +120,7 @@ class GateSpec:
         return self.template
 
 
-@dataclass(frozen=True)
+@record
 class Equation:
     """A state update ``symbol = term + term``; the picture draws each term's operator.
 
@@ -139,7 +141,7 @@ class Equation:
         return next(term for term in self.terms if "{" + slot + "}" in term)
 
 
-@dataclass(frozen=True)
+@record
 class Convention:
     """One framework's form of a cell: class names, gates in fused order, equations.
 
@@ -185,7 +187,7 @@ class Convention:
         return notation.symbol(base, letter, suffix)
 
 
-@dataclass(frozen=True)
+@record
 class CellSpec:
     """A cell kind: its states, its element-wise cost and its two conventions."""
 

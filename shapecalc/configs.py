@@ -1,6 +1,6 @@
-"""Layer configurations: frozen dataclasses, validated when built.
+"""Layer configurations: frozen records, validated when built.
 
-Plain dataclasses keep the command line fast. Model files check their
+Plain records (:mod:`shapecalc.record`) keep the command line fast. Model files check their
 options with pydantic first (``shapecalc.model.options``); recurrent layers
 in them then build these same configs through ``shapecalc.api.build_config``.
 Every check raises :class:`~shapecalc.errors.ShapecalcError` naming the field.
@@ -11,12 +11,12 @@ Every check raises :class:`~shapecalc.errors.ShapecalcError` naming the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from shapecalc.dims import Dim, Expr, sym, to_json
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import PADDINGS, check_positive, never_at_least, normalize_tuple
+from shapecalc.record import field, fields, record
 
 BATCH: Expr = sym("batch")
 TIMESTEP: Expr = sym("timestep")
@@ -37,7 +37,7 @@ def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
 def config_to_json(config: object) -> dict[str, Any]:
     """A config's fields as JSON-ready values (dims as ints or expression text)."""
     out: dict[str, Any] = {}
-    for item in fields(config):  # type: ignore[arg-type]
+    for item in fields(config):
         value = getattr(config, item.name)
         if isinstance(value, tuple):
             out[item.name] = [to_json(v) for v in value]
@@ -55,7 +55,7 @@ def config_summary(config: object) -> str:
     'units=32, input_dim=20, return_state=True'
     """
     parts = []
-    for item in fields(config):  # type: ignore[arg-type]
+    for item in fields(config):
         value = getattr(config, item.name)
         if item.name in ("cell", "rank") or value == item.default:
             continue
@@ -67,7 +67,7 @@ def config_summary(config: object) -> str:
     return ", ".join(parts)
 
 
-@dataclass(frozen=True)
+@record
 class RecurrentConfig:
     """A Keras 3 ``LSTM``, ``GRU`` or ``SimpleRNN`` layer (``cell`` says which)."""
 
@@ -90,7 +90,7 @@ class RecurrentConfig:
         _check_choice(self.merge_mode, MERGE_MODES, "merge_mode")
 
 
-@dataclass(frozen=True)
+@record
 class ConvRecurrentConfig:
     """A Keras 3 ``ConvLSTM1D``/``2D``/``3D`` layer.
 
@@ -152,7 +152,7 @@ class ConvRecurrentConfig:
         return self.input_shape[-1] if self.data_format == "channels_last" else self.input_shape[0]
 
 
-@dataclass(frozen=True)
+@record
 class TorchRecurrentConfig:
     """A PyTorch ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` module."""
 

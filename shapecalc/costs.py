@@ -26,12 +26,12 @@ Counting rules (the README's "Explain and costs" section gives the derivation):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.configs import LayerConfig
 from shapecalc.dims import Dim, product, to_json
 from shapecalc.errors import ShapecalcError
+from shapecalc.record import record
 from shapecalc.result import LayerResult
 
 #: Bytes per element of each supported dtype.
@@ -39,7 +39,7 @@ ITEMSIZES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 DTYPES = tuple(ITEMSIZES)
 
 
-@dataclass(frozen=True)
+@record
 class Costs:
     """The cost figures of one layer; sizes stay symbolic where the config is."""
 

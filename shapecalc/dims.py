@@ -22,6 +22,7 @@ Nothing here evaluates Python code: the parser accepts integers, names and
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import re
@@ -65,25 +66,28 @@ def check_name(name: str) -> None:
         raise ShapecalcError(
             f"{shown(name)} is not a valid dimension name (longer than {MAX_NAME_LENGTH} characters)"
         )
-    if not _NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+    # An ASCII identifier is [A-Za-z_][A-Za-z0-9_]*, checked without compiling a pattern at start-up.
+    if not (name.isascii() and name.isidentifier()) or keyword.iskeyword(name):
         raise ShapecalcError(f"{shown(name)} is not a valid dimension name (use letters, digits and _)")
-
-
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --------------------------------------------------------------------------- factors
 class _Factor:
     """One factor of a product term: a name, a floor division or a parenthesised sum."""
 
-    __slots__ = ("key",)
+    __slots__ = ("_hash", "key")
     key: tuple[object, ...]
+    _hash: int
+
+    def _keyed(self, key: tuple[object, ...]) -> None:
+        self.key = key
+        self._hash = hash(key)  # factors are dict keys inside every product: hash once
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Factor) and self.key == other.key
+        return self is other or (isinstance(other, _Factor) and self.key == other.key)
 
     def __hash__(self) -> int:
-        return hash(self.key)
+        return self._hash
 
     def __lt__(self, other: _Factor) -> bool:
         return self.key < other.key
@@ -104,7 +108,7 @@ class _Name(_Factor):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.key = (0, _LEADING_NAMES.get(name, 2), name.lower(), name)
+        self._keyed((0, _LEADING_NAMES.get(name, 2), name.lower(), name))
 
     def text(self, alone: bool) -> str:
         return self.name
@@ -125,7 +129,7 @@ class _FloorDiv(_Factor):
     def __init__(self, numerator: Expr, divisor: int) -> None:
         self.numerator = numerator
         self.divisor = divisor
-        self.key = (1, str(numerator), divisor)
+        self._keyed((1, str(numerator), divisor))
 
     def text(self, alone: bool) -> str:
         num = self.numerator
@@ -147,7 +151,7 @@ class _Paren(_Factor):
 
     def __init__(self, inner: Expr) -> None:
         self.inner = inner
-        self.key = (2, str(inner))
+        self._keyed((2, str(inner)))
 
     def text(self, alone: bool) -> str:
         return f"({self.inner})"
@@ -170,9 +174,10 @@ class Expr:
     operators; a result that folds to a constant comes back as a plain ``int``.
     """
 
-    __slots__ = ("_text", "terms")
+    __slots__ = ("_hash", "_text", "terms")
     terms: tuple[tuple[Monomial, int], ...]
     _text: str
+    _hash: int
 
     @classmethod
     def _sorted(cls, terms: tuple[tuple[Monomial, int], ...]) -> Expr:
@@ -180,6 +185,7 @@ class Expr:
         self = object.__new__(cls)
         self.terms = terms
         self._text = ""
+        self._hash = -1
         return self
 
     @classmethod
@@ -189,6 +195,7 @@ class Expr:
         kept.sort(key=_term_order)
         self.terms = tuple(kept)
         self._text = ""
+        self._hash = -1
         return self
 
     # -- inspection ---------------------------------------------------------
@@ -237,7 +244,9 @@ class Expr:
         return isinstance(other, Expr) and self.terms == other.terms
 
     def __hash__(self) -> int:
-        return hash(self.terms)
+        if self._hash == -1:  # configs holding expressions are batch mode's memo keys
+            self._hash = hash(self.terms)
+        return self._hash
 
     # -- arithmetic ---------------------------------------------------------
     def __add__(self, other: Dim) -> Dim:
@@ -362,11 +371,14 @@ def _shift(value: Expr, constant: int) -> Dim:
 def _scale(value: Dim, factor: int) -> Dim:
     if isinstance(value, int):
         return _checked(value * factor)
+    if factor == 1:
+        return value
     if factor == 0:
         return 0
     # Scaling keeps the terms' order, so skip _fold's re-sort (the cost formulas scale a lot).
-    terms = tuple((m, c * factor) for m, c in value.terms)
-    _check_coefficients(terms)
+    terms = tuple([(m, c * factor) for m, c in value.terms])
+    if abs(factor) * max([abs(c) for _, c in value.terms]) > MAX_COEFFICIENT:
+        _check_coefficients(terms)
     return Expr._sorted(terms)
 
 
@@ -390,7 +402,10 @@ def _mul(left: Dim, right: Dim) -> Dim:
     left_coefficient, left_factors = _as_product(left)
     right_coefficient, right_factors = _as_product(right)
     monomial = tuple(sorted(left_factors + right_factors))
-    return _fold({monomial: left_coefficient * right_coefficient})
+    coefficient = left_coefficient * right_coefficient
+    # One term, never constant (both sides hold a factor): _fold's filtering and sorting is moot.
+    _check_coefficients(((monomial, coefficient),))
+    return Expr._sorted(((monomial, coefficient),))
 
 
 def floordiv(value: Dim, divisor: int) -> Dim:
@@ -541,13 +556,18 @@ def to_json(value: Dim) -> int | str:
 
 
 # --------------------------------------------------------------------------- parsing
-_TOKEN_RE = re.compile(r"\s*(?:(?P<int>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))")
-
-
+#: A literal, a name or an operator.
+_TOKEN = r"\s*(?:(?P<int>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>//|[-+*()]))"
 #: A decimal or exponent number (``2.5``, ``1e3``): refused as "not a whole number".
-_DECIMAL_RE = re.compile(
-    r"\s*[-+]?(?=\.?[0-9])(?:[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\s*"
-)
+_DECIMAL = r"\s*[-+]?(?=\.?[0-9])(?:[0-9]*\.[0-9]*(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\s*"
+#: Most sizes are a bare number or name: those skip the tokenizer (and its patterns, compiled
+#: on first use). Longer numbers and names take the parser, which says what is wrong with them.
+_SHORT_NUMBER = 19
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 def parse_dim(text: str) -> Dim:
@@ -557,7 +577,12 @@ def parse_dim(text: str) -> Dim:
     """
     if not isinstance(text, str):
         raise ShapecalcError(f"expected text, got {shown(text)}")
-    if _DECIMAL_RE.fullmatch(text):
+    if text.isascii():
+        if text.isdigit() and len(text) <= _SHORT_NUMBER:
+            return _checked(int(text))
+        if text.isidentifier() and len(text) <= MAX_NAME_LENGTH and not keyword.iskeyword(text):
+            return sym(text)
+    if _pattern(_DECIMAL).fullmatch(text):
         raise ShapecalcError(f"{shown(text)} is not a whole number")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ShapecalcError(
@@ -578,7 +603,7 @@ class _Parser:
         index = 0
         stripped_end = len(text.rstrip())
         while index < stripped_end:
-            match = _TOKEN_RE.match(text, index)
+            match = _pattern(_TOKEN).match(text, index)
             if not match:
                 bad = text[index:].lstrip()[:1]
                 raise ShapecalcError(f"unexpected {bad!r} in expression {shown(text)}")

@@ -18,17 +18,17 @@ in plain notation. Nothing here computes a size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.cells import PLAIN, fill
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
 from shapecalc.dims import Dim, format_shape, to_json
+from shapecalc.record import record
 from shapecalc.result import LayerResult, Tensor
 from shapecalc.views import CellView, GateView
 
 
-@dataclass(frozen=True)
+@record
 class Operand:
     """A symbol in an equation and the engine tensor it stands for.
 
@@ -56,7 +56,7 @@ class Operand:
         return f"{self.symbol}: {format_shape(self.shape)}"
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One equation: its text, its operands in reading order, and its result."""
 
@@ -72,7 +72,7 @@ class Step:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Explanation:
     """The steps of one time step of one cell, and notes on reading them."""
 

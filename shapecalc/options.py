@@ -3,8 +3,8 @@
 The Click commands, :func:`shapecalc.api.build_config`, batch mode and the
 recurrent layers of model files all read this table: its keys, aliases,
 flags, kinds, choices, where each option applies and why the other framework
-lacks it. It imports nothing, so the command line can build its commands from
-it before any of the engine loads.
+lacks it. It imports only :mod:`shapecalc.record`, so the command line can
+build its commands from it before any of the engine loads.
 
 >>> OPTIONS["kernel_size"].flags
 ('--kernel-size', '--kernel')
@@ -16,7 +16,7 @@ it before any of the engine loads.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from shapecalc.record import record
 
 #: Value kinds: how a value is converted (``shapecalc.convert``) and how the CLI takes it.
 SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
@@ -39,7 +39,8 @@ SORT_KEYS = ("params", "macs", "flops", "weight_bytes")
 SECTIONS = ("Layer", "Sequence", "PyTorch", "Output")
 
 
-class LayerKind(NamedTuple):
+@record
+class LayerKind:
     """A layer command: ``cell`` is the recurrent cell; ``rank`` the ConvLSTM rank (0: not conv)."""
 
     name: str
@@ -71,7 +72,8 @@ LAYERS = {
 LAYER_ALIASES = {"convlstm2d": "convlstm"}
 
 
-class Option(NamedTuple):
+@record
+class Option:
     """One option. ``key`` is the config field (a Keras or PyTorch constructor argument);
     ``torch_key`` is its name under PyTorch when that differs (``hidden_size`` for ``units``).
 

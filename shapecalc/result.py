@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shapecalc.dims import Dim, to_json
+from shapecalc.record import field, record
 
 if TYPE_CHECKING:
     from shapecalc.costs import Costs
@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 ROLES = ("input", "weight", "weight_slice", "gate", "state", "output")
 
 
-@dataclass(frozen=True)
+@record(compiled=True)
 class Tensor:
     """One tensor inside a layer.
 
@@ -44,11 +44,13 @@ class Tensor:
     index: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        params = self.params
         out: dict[str, Any] = {
             "name": self.name,
             "role": self.role,
-            "shape": [to_json(d) for d in self.shape],
-            "params": to_json(self.params),
+            # to_json inlined: batch mode writes a few hundred thousand of these
+            "shape": [d if isinstance(d, int) else str(d) for d in self.shape],
+            "params": params if isinstance(params, int) else str(params),
         }
         if self.description:
             out["description"] = self.description
@@ -59,7 +61,7 @@ class Tensor:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class LayerResult:
     """Everything shapecalc derived for one layer."""
 

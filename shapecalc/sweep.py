@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.api import request
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.options import COUNT, COUNTS, SHAPE, SIZE, SIZES, SORT_KEYS, find
+from shapecalc.record import record
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
@@ -114,7 +114,7 @@ def expand(options: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]
     return [key for key, _ in axes], combos
 
 
-@dataclass(frozen=True)
+@record
 class SweepRow:
     """One combination: the swept values as given, and its result."""
 
@@ -122,7 +122,7 @@ class SweepRow:
     result: LayerResult
 
 
-@dataclass(frozen=True)
+@record
 class SweepResult:
     """Every combination of a sweep, in order (or sorted by :func:`sort_rows`)."""
 

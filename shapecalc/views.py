@@ -14,14 +14,13 @@ fields; nothing looks a tensor up by a name it built.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shapecalc.cells import CellSpec, Convention, GateSpec
 from shapecalc.dims import Dim
+from shapecalc.record import record
 from shapecalc.result import Tensor
 
 
-@dataclass(frozen=True)
+@record
 class GateView:
     """One gate of one cell: its activation tensor and its slices of the cell's weights.
 
@@ -37,7 +36,7 @@ class GateView:
     recurrent_bias: Tensor | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Convolution:
     """What a ConvLSTM cell convolves with, and the output grid its kernels slide over."""
 
@@ -48,7 +47,7 @@ class Convolution:
     data_format: str
 
 
-@dataclass(frozen=True)
+@record
 class CellView:
     """One cell (a layer and direction) of a recurrent layer.
 

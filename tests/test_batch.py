@@ -300,3 +300,29 @@ def test_the_shell_completes_file_names(run_cli, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("COMP_CWORD", "2")
     result = run_cli()
     assert (result.code, result.out.splitlines()) == (0, ["file,con"])
+
+
+def test_repeated_configs_are_answered_as_if_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory of recent answers: a repeat (however spelled) answers what a fresh run answers."""
+    import shapecalc.batch as batch
+
+    monkeypatch.setattr(batch, "MEMO_ENTRIES", 3)  # evictions happen within these lines
+    spellings = [
+        {"layer": "lstm", "units": 32, "input_dim": 20},
+        {"layer": "lstm", "units": "32", "input_dim": 20, "batch": "batch"},
+        {"layer": "lstm", "units": 32, "input_dim": 20, "dtype": "float16"},
+        {"layer": "lstm", "units": 32, "input_dim": 20, "explain": True},
+        {"layer": "gru", "framework": "torch", "hidden_size": "H", "input_size": 8},
+        {"layer": "convlstm", "filters": 8, "kernel": 3, "input": ["W", "H", 3]},
+        {"layer": "convlstm", "filters": 8, "kernel": [3, 3], "input": ["W", "H", 3]},
+        {"layer": "lstm", "units": -1, "input_dim": 20},
+    ]
+    lines = [json.dumps(spellings[i % len(spellings)]).encode() for i in range(40)]
+    out: list[str] = []
+    failed = run_batch(enumerate(lines, 1), out.append)
+    fresh: list[str] = []
+    for number, line in enumerate(lines, 1):
+        run_batch([(number, line)], fresh.append)
+    assert out == fresh
+    assert len(failed) == 5 and json.loads(out[7])["error"].startswith("units:")
+    assert json.loads(out[0]) == json.loads(out[1]) != json.loads(out[2])

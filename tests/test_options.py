@@ -4,7 +4,6 @@ and the config classes hold exactly the table's keys."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 
@@ -31,6 +30,7 @@ from shapecalc.options import (
     Option,
     layer_options,
 )
+from shapecalc.record import fields
 
 #: The least each layer needs, per framework, under the canonical keys.
 REQUIRED = {
@@ -212,14 +212,14 @@ CONFIG_CLASSES = [
 @pytest.mark.parametrize(("config", "layers", "framework"), CONFIG_CLASSES, ids=lambda v: str(v)[:30])
 def test_config_fields_are_the_tables_keys(config, layers: tuple[str, ...], framework: str) -> None:
     """One config class serves several layers: its fields are the keys of the options any of them has."""
-    fields = {field.name for field in dataclasses.fields(config)}
+    names = {field.name for field in fields(config)}
     keys = {
         option.key_for(framework)
         for name in layers
         for option in layer_options(LAYERS[name])
         if option.config and option.applies_to(LAYERS[name], framework)
     }
-    assert fields == keys
+    assert names == keys
 
 
 @pytest.mark.parametrize("name", list(LAYERS))

@@ -11,11 +11,8 @@ from functools import partial
 
 import click
 
-from shapecalc.cli.batch import batch
-from shapecalc.cli.catalog import examples_command, layers_command
-from shapecalc.cli.group import AliasedGroup, UserInterruptError
+from shapecalc.cli.group import AliasedGroup, UserInterruptError, imported
 from shapecalc.cli.layers import layer_command
-from shapecalc.cli.model import model_command
 from shapecalc.cli.output import piped_width
 from shapecalc.options import LAYERS
 
@@ -59,7 +56,7 @@ def _print_version(ctx: click.Context) -> None:
 assert isinstance(cli, AliasedGroup)
 for _name, _layer in LAYERS.items():
     cli.add_lazy_command(_name, partial(layer_command, _layer))
-cli.add_command(batch)
-cli.add_command(model_command)
-cli.add_command(layers_command)
-cli.add_command(examples_command)
+cli.add_lazy_command("batch", imported("shapecalc.cli.batch", "batch"))
+cli.add_lazy_command("model", imported("shapecalc.cli.model", "model_command"))
+cli.add_lazy_command("layers", imported("shapecalc.cli.catalog", "layers_command"))
+cli.add_lazy_command("examples", imported("shapecalc.cli.catalog", "examples_command"))

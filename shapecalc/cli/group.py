@@ -5,10 +5,12 @@ Ctrl-C turned into one line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from shapecalc.cli.params import QuickHelp
 from shapecalc.errors import shown
 from shapecalc.options import LAYER_ALIASES
 
@@ -16,11 +18,17 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
 
+def imported(module: str, name: str) -> Callable[[], click.Command]:
+    """A factory for :meth:`AliasedGroup.add_lazy_command`: ``module``'s command ``name``,
+    imported when the command is asked for (a layer command's run never loads it)."""
+    return lambda: getattr(import_module(module), name)
+
+
 class UserInterruptError(Exception):
     """Ctrl-C inside a command; ``shapecalc.main`` ends the run with one line and exit 130."""
 
 
-class AliasedGroup(click.Group):
+class AliasedGroup(QuickHelp, click.Group):
     """A group that also answers to aliases (``convlstm2d`` for ``convlstm``), and builds each
     layer command only when it is asked for: a run builds the one it runs (start-up speed)."""
 

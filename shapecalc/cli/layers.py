@@ -21,6 +21,7 @@ from shapecalc.cli.output import output_width, wants_color
 from shapecalc.cli.params import (
     ChoiceText,
     CountText,
+    QuickHelp,
     SizeText,
     TableOption,
     ValuesText,
@@ -57,7 +58,7 @@ _ABOUT = {
 _FRAME_AXES = {1: "L C", 2: "W H C", 3: "D H W C"}
 
 
-class LayerCommand(click.Command):
+class LayerCommand(QuickHelp):
     """A layer command: values gathered per option, help in the option table's sections."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:

@@ -8,14 +8,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
 from shapecalc.costs import layer_costs
 from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.explain import explain_layer
+from shapecalc.record import replace
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
 from shapecalc.rules.torch import torch_recurrent
@@ -39,6 +38,8 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
     result = _bounded(rule(config))
     result = replace(result, costs=layer_costs(result, config, dtype))
     if explain:
+        from shapecalc.explain import explain_layer  # only --explain and HTML need it (start-up speed)
+
         result = replace(result, explanation=explain_layer(result, config))
     return result
 
@@ -48,6 +49,10 @@ def _bounded(result: LayerResult) -> LayerResult:
     checked: set[int] = set()  # ids of sizes already checked: tensors share their size objects
     for tensor in result.tensors:
         for size in (*tensor.shape, tensor.params):
+            if isinstance(size, int):  # most sizes: nothing to remember
+                if -MAX_INT <= size <= MAX_INT:
+                    continue
+                raise _too_large(tensor.name, size)
             if id(size) not in checked:
                 checked.add(id(size))
                 if largest_number(size) > MAX_INT:

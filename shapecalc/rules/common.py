@@ -9,16 +9,16 @@ the cell a rule hands to the sequence assembler, which makes its typed view.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from shapecalc.cells import CellSpec, Convention
 from shapecalc.dims import Dim, product
+from shapecalc.record import record
 from shapecalc.result import Tensor
 from shapecalc.views import CellView, GateView
 
 
-@dataclass(frozen=True)
+@record
 class Cell:
     """What one direction of a recurrent layer holds, before sequence handling.
 
@@ -120,9 +120,9 @@ def fused_weight(
     shape = (*fixed, fused) if fused_axis == "last" else (fused, *fixed)
     tensors = [Tensor(name, "weight", shape, params=product(shape), description=description)]
     axis = len(shape) - 1 if fused_axis == "last" else 0
+    part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
     for index, gate in enumerate(gates):
         letter = gate.letter
-        part = (*fixed, units) if fused_axis == "last" else (units, *fixed)
         tensors.append(
             Tensor(
                 f"{name}_{letter}",

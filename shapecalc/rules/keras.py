@@ -13,13 +13,13 @@ sequence output, returned states and the bidirectional wrapper, as Keras does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from shapecalc.cells import CELLS, CellSpec
 from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig, config_summary, config_to_json
 from shapecalc.dims import Dim
 from shapecalc.geometry import conv_output_length, valid_padding_constraint
+from shapecalc.record import replace
 from shapecalc.result import LayerResult, Tensor, total_params
 from shapecalc.rules.common import Cell, fused_weight, gate_tensors
 from shapecalc.views import CellView, Convolution
