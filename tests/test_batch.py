@@ -223,6 +223,14 @@ def configs(count: int) -> list[str]:
     return lines
 
 
+def test_a_thousand_mixed_configs_are_all_answered() -> None:
+    lines = list(read_lines(io.BytesIO("\n".join(configs(1000)).encode())))
+    out: list[str] = []
+    assert run_batch(lines, out.append) == [] and len(out) == 1000
+    assert {json.loads(line)["layer"] for line in out} >= {"LSTM", "nn.LSTM", "ConvLSTM3D"}
+
+
+@pytest.mark.slow
 def test_a_thousand_configs_take_well_under_a_second_of_engine_time() -> None:
     lines = list(read_lines(io.BytesIO("\n".join(configs(1000)).encode())))
     out: list[str] = []

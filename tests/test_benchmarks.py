@@ -1,7 +1,8 @@
-"""The benchmark scripts run (so they cannot rot), and a gross start-up regression fails.
+"""The benchmark scripts run and report what they promise (so they cannot rot).
 
-Timing targets are not asserted here (a shared CI machine is too noisy for
-2.5x); ``python benchmarks/bench_startup.py --check`` does that on a quiet one.
+Timing is asserted only by the tests marked ``slow``, which the default run leaves out (a
+shared machine is too noisy): ``python -m pytest -m slow`` runs them, and
+``python benchmarks/bench_startup.py --check`` checks the targets on a quiet machine.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 
@@ -26,7 +29,7 @@ def run_script(name: str, *args: str) -> dict[str, object]:
     return result
 
 
-def test_startup_benchmark_runs_and_json_starts_within_5x_of_bare_python() -> None:
+def test_startup_benchmark_runs_and_reports_each_case() -> None:
     result = run_script("bench_startup.py", "--runs", "5", "--warmup", "1", "--no-frameworks")
     cases = result["cases"]
     assert isinstance(cases, dict)
@@ -42,6 +45,12 @@ def test_startup_benchmark_runs_and_json_starts_within_5x_of_bare_python() -> No
         "completion": 2.5,
     }
     assert cases["json"]["click_target"] == 1.25
+
+
+@pytest.mark.slow
+def test_json_starts_within_5x_of_bare_python() -> None:
+    cases = run_script("bench_startup.py", "--runs", "5", "--warmup", "1", "--no-frameworks")["cases"]
+    assert isinstance(cases, dict)
     # The fastest runs are the least disturbed by other load on the machine.
     assert cases["json"]["min_ratio"] < 5, cases
 
@@ -50,4 +59,8 @@ def test_batch_benchmark_runs_every_layer_kind() -> None:
     result = run_script("bench_batch.py", "--configs", "80", "--repeat", "1")
     assert result["configs"] == 80
     assert 0 < result["engine_s"] < result["process_s"]
-    assert result["under_one_second"] is True
+
+
+@pytest.mark.slow
+def test_batch_of_eighty_takes_under_a_second() -> None:
+    assert run_script("bench_batch.py", "--configs", "80", "--repeat", "1")["under_one_second"] is True

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from fuzzing import (
@@ -128,9 +127,8 @@ def test_resource_bounds(capsys: pytest.CaptureFixture[str], args: list[str], me
     argv = ["lstm", *args, "--format", "json"]
     if "--input-dim" not in args:
         argv += ["--input-dim", "20"]
-    started = time.perf_counter()
-    code, out, err = run_in_process(capsys, argv)
-    assert time.perf_counter() - started < 5
+    with time_limit(60):  # a hang guard, not a speed test: refused at once, or Hang
+        code, out, err = run_in_process(capsys, argv)
     check_run(argv, code, out, err)
     assert code == 2 and message in err, err
     assert len(err) < 400, err
