@@ -13,25 +13,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from shapecalc.convert import to_choice
 from shapecalc.dims import Dim, Expr, sym, to_json
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.geometry import PADDINGS, check_positive, never_at_least, normalize_tuple
+from shapecalc.geometry import check_positive, never_at_least, normalize_tuple
+from shapecalc.options import LAYERS, OPTIONS
 from shapecalc.record import field, fields, record
 
 BATCH: Expr = sym("batch")
 TIMESTEP: Expr = sym("timestep")
 
 RecurrentCell = Literal["lstm", "gru", "rnn"]
-MERGE_MODES = ("concat", "sum", "ave", "mul", "none")
-DATA_FORMATS = ("channels_last", "channels_first")
 #: Deepest PyTorch stack: each layer adds a dozen tensors, so the output (and
 #: the time) grows with it; 1,000 layers give about 11 MB of JSON in under a second.
 MAX_NUM_LAYERS = 1000
 
 
-def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
-    if value not in choices:
-        raise ShapecalcError(f"must be one of {', '.join(choices)}, got {shown(value)}", option=name)
+def _check_cell(cell: str) -> None:
+    cells = tuple(dict.fromkeys(layer.cell for layer in LAYERS.values()))
+    to_choice(cell, "cell", cells, {})
+
+
+def _check_choice(value: str, key: str) -> None:
+    """``value`` must be one of the option table's choices for ``key`` (with its refusals)."""
+    option = OPTIONS[key]
+    to_choice(value, key, option.choices, dict(option.refused))
 
 
 def config_to_json(config: object) -> dict[str, Any]:
@@ -84,10 +90,10 @@ class RecurrentConfig:
     merge_mode: str = "concat"
 
     def __post_init__(self) -> None:
-        _check_choice(self.cell, ("lstm", "gru", "rnn"), "cell")
+        _check_cell(self.cell)
         for name in ("units", "input_dim", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
-        _check_choice(self.merge_mode, MERGE_MODES, "merge_mode")
+        _check_choice(self.merge_mode, "merge_mode")
 
 
 @record
@@ -129,13 +135,9 @@ class ConvRecurrentConfig:
         check_positive(self.filters, "filters")
         check_positive(self.batch, "batch")
         check_positive(self.timesteps, "timesteps")
-        if self.padding == "causal":
-            raise ShapecalcError(
-                "ConvLSTM layers accept only 'valid' and 'same', got 'causal'", option="padding"
-            )
-        _check_choice(self.padding, PADDINGS, "padding")
-        _check_choice(self.data_format, DATA_FORMATS, "data_format")
-        _check_choice(self.merge_mode, MERGE_MODES, "merge_mode")
+        _check_choice(self.padding, "padding")
+        _check_choice(self.data_format, "data_format")
+        _check_choice(self.merge_mode, "merge_mode")
         if max(self.strides) > 1 and any(d != 1 for d in self.dilation_rate):
             raise ShapecalcError(
                 "strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
@@ -168,7 +170,7 @@ class TorchRecurrentConfig:
     timesteps: Dim = TIMESTEP
 
     def __post_init__(self) -> None:
-        _check_choice(self.cell, ("lstm", "gru", "rnn"), "cell")
+        _check_cell(self.cell)
         for name in ("hidden_size", "input_size", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
