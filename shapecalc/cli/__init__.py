@@ -15,10 +15,10 @@ from shapecalc.cli.batch import batch
 from shapecalc.cli.group import AliasedGroup, UserInterruptError
 from shapecalc.cli.layers import layer_command
 from shapecalc.cli.model import model_command
-from shapecalc.cli.output import piped_width
+from shapecalc.cli.output import OutputClosedError, OutputError, piped_width
 from shapecalc.options import LAYERS
 
-__all__ = ["UserInterruptError", "cli", "piped_width"]
+__all__ = ["OutputClosedError", "OutputError", "UserInterruptError", "cli", "piped_width"]
 
 
 @click.group(

@@ -17,9 +17,11 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from shapecalc.cli.output import output_width, wants_color
+from shapecalc.cli.output import output_width, wants_color, write_output
 from shapecalc.cli.params import (
+    Choice,
     ChoiceText,
+    Command,
     CountText,
     SizeText,
     TableOption,
@@ -56,7 +58,7 @@ _ABOUT = {
 _FRAME_AXES = {1: "L C", 2: "W H C", 3: "D H W C"}
 
 
-class LayerCommand(click.Command):
+class LayerCommand(Command):
     """A layer command: values gathered per option, help in the option table's sections."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -115,7 +117,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
 def _format_option() -> click.Option:
     option = click.Option(
         ["fmt", "--format"],
-        type=click.Choice(FORMATS),
+        type=Choice(FORMATS),
         default="table",
         help="Output format.  [default: table]",
     )
@@ -171,5 +173,5 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any]) -> None:
     from shapecalc.render import render
 
     color = wants_color(fmt)
-    click.echo(render(result, fmt, color=color, width=output_width()), nl=False, color=color)
+    write_output(render(result, fmt, color=color, width=output_width()), fmt, color=color)
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shapecalc.cli.output import output_width, wants_color
-from shapecalc.errors import ShapecalcError
+from shapecalc.cli.output import output_width, wants_color, write_output
+from shapecalc.cli.params import Choice, Command
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.options import FORMATS, OPTIONS
 
 if TYPE_CHECKING:
@@ -26,19 +27,19 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
     for value in values:
         name, sep, text = value.partition("=")
         if not sep:
-            raise click.BadParameter(f"{value!r}: expected NAME=VALUE", param_hint="'--set'")
+            raise click.BadParameter(f"{shown(value)}: expected NAME=VALUE", param_hint="'--set'")
         try:
             check_name(name.strip())
             out[name.strip()] = parse_dim(text)
         except ShapecalcError as error:
-            raise click.BadParameter(f"{value!r}: {error.message}", param_hint="'--set'") from None
+            raise click.BadParameter(f"{shown(value)}: {error.message}", param_hint="'--set'") from None
     return out
 
 
-@click.command("model")
+@click.command("model", cls=Command)
 @click.argument("file", metavar="FILE")
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+    "--format", "fmt", type=Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
 @click.option("--detail", is_flag=True, help="Expand every recurrent layer into its tensors.")
 @click.option(
@@ -48,7 +49,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 )
 @click.option(
     "--dtype",
-    type=click.Choice(OPTIONS["dtype"].choices),
+    type=Choice(OPTIONS["dtype"].choices),
     default="float32",
     show_default=True,
     help="Weight memory item size.",
@@ -84,4 +85,4 @@ def model_command(
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = wants_color(fmt)
     text = render(result, fmt, detail=detail, color=color, width=output_width())
-    click.echo(text, nl=False, color=color)
+    write_output(text, fmt, color=color)

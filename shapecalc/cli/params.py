@@ -67,6 +67,25 @@ class ChoiceText(click.ParamType):  # type: ignore[type-arg]
         return [CompletionItem(choice) for choice in self.choices if choice.startswith(incomplete)]
 
 
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """Click's choice, echoing a wrong value cut short (Click would echo all of it)."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"{shown(value)} is not one of {', '.join(map(repr, self.choices))}."
+
+
+class Command(click.Command):
+    """A command that echoes stray arguments cut short (Click would echo all of them)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.allow_extra_args = True  # refused below, with the words cut short
+        rest = super().parse_args(ctx, args)
+        if ctx.args and not ctx.resilient_parsing:
+            words = "argument" if len(ctx.args) == 1 else "arguments"
+            raise click.UsageError(f"Got unexpected extra {words} {shown(' '.join(ctx.args))}.", ctx=ctx)
+        return rest
+
+
 class TableOption(click.Option):
     """A Click option made from an option-table entry; ``section`` groups it in ``--help``."""
 
