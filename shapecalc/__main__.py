@@ -1,4 +1,4 @@
-"""``python -m shapecalc``."""
+"""``python -m shapecalc``: :func:`shapecalc.main.run` installs the Ctrl-C handler first thing."""
 
 from shapecalc.main import run
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from xml.etree import ElementTree
 
 import click
 from hypothesis import strategies as st
@@ -23,7 +25,14 @@ from shapecalc.cli import cli
 from shapecalc.cli.params import ChoiceText, CountText, SizeText, ValuesText
 
 #: Longest acceptable error line (shapecalc.errors.shown keeps echoed values to about 60 characters).
-MAX_ERROR_LINE = 2000
+MAX_ERROR_LINE = 600
+#: What no terminal may receive raw: C0 and C1 controls, DEL, bidi controls, line separators and
+#: lone surrogates (line feeds are checked apart).
+RAW_CONTROL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+#: Formats read by a terminal or a markdown viewer, where a control character would act.
+TEXT_FORMATS = (None, "table", "markdown")
 #: Tokens after which the output is help or a version, not a result.
 HELP_TOKENS = {"--help", "-h", "--version"}
 
@@ -73,6 +82,7 @@ def check_run(args: Sequence[str], code: int, out: str, err: str, output_expecte
     assert code in (0, 1, 2), shown
     assert "Traceback" not in err and "Traceback" not in out, shown
     assert "internal error" not in err, shown  # a bug: every bad input has its own message
+    assert not RAW_CONTROL.search(err), shown  # echoed values cannot drive the terminal
     if code != 0:
         assert err.startswith("Error: ") and err.endswith("\n") and err.count("\n") == 1, shown
         assert len(err.splitlines()) == 1, shown  # no other line breaks (\r, \x0b, \u2028, ...)
@@ -80,10 +90,15 @@ def check_run(args: Sequence[str], code: int, out: str, err: str, output_expecte
         return
     if HELP_TOKENS & set(args):
         return
-    if output_format(args) == "json":
+    fmt = output_format(args)
+    if fmt == "json":
         json.loads(out)
     elif output_expected:
         assert out.strip(), shown
+    if fmt in TEXT_FORMATS:
+        assert not RAW_CONTROL.search(out), shown
+    elif fmt == "svg":
+        ElementTree.fromstring(out)  # well-formed XML: no control character, no stray markup
 
 
 def output_format(args: Sequence[str]) -> str | None:
@@ -128,6 +143,23 @@ HOSTILE = [
     "$(id)",
 ]
 NAMES = ["W", "H", "D", "batch", "timestep", "x_1", "_", "T"]
+#: Text that tries to act on whatever shows it: terminal escapes (clear, OSC 8 link, OSC 0 title),
+#: C1 controls, bidi overrides, NUL, a lone surrogate, markup for XML, HTML and markdown.
+INJECTIONS = [
+    "\x1b[2Jevil",
+    "\x1b]8;;https://example.invalid\x07link\x1b]8;;\x07",
+    "\x1b]0;owned\x07",
+    "\x9b2J\x9d0;t\x9c",
+    "\u202eevil\u202c",
+    "\u2066x\u2069\u200f",
+    "a\x00b",
+    "\ud800x\udcff",
+    "<script>alert(1)</script>",
+    "]]><x/>",
+    '" onmouseover="alert(1)',
+    "a|b`c`*_d_*[e](f)<b>&amp;",
+    "\r\x0b\x0c\x7f\u2028\u2029",
+]
 
 
 def nested(depth: int) -> str:
@@ -162,13 +194,26 @@ def size_values() -> st.SearchStrategy[str]:
         st.integers(min_value=60, max_value=70).map(lambda k: "a" * k),
         st.just("W + " * 600 + "W"),
         st.text(max_size=30),
+        st.sampled_from(INJECTIONS),
+    )
+
+
+@cache
+def hostile_text() -> st.SearchStrategy[str]:
+    """A name or value meant to act on the terminal, the XML or the markdown that shows it."""
+    return st.one_of(
+        st.sampled_from(INJECTIONS),
+        st.lists(st.sampled_from(INJECTIONS) | st.text(max_size=8), min_size=1, max_size=4).map("".join),
+        st.text(st.characters(codec=None, categories=("Cc", "Cf", "Cs", "Zl", "Zp", "Co")), min_size=1),
+        st.integers(min_value=200, max_value=12_000).map(lambda k: "n" + "\x1b" * 3 + "é" * k),
     )
 
 
 @cache
 def free_text() -> st.SearchStrategy[str]:
     return st.one_of(
-        st.text(max_size=20), st.sampled_from(EMPTY + HOSTILE + UNICODE_DIGITS + ["--", "-", "-x"])
+        st.text(max_size=20),
+        st.sampled_from(EMPTY + HOSTILE + UNICODE_DIGITS + INJECTIONS + ["--", "-", "-x"]),
     )
 
 

@@ -185,16 +185,64 @@ def test_html_page_renders_runs_and_logs_nothing(chromium, tmp_path):
     assert 'data-shapecalc="ready"' in dom
 
 
-def test_a_broken_page_would_be_caught(chromium, tmp_path):
-    """The console check is real: an error and a blocked request are both seen."""
+def test_a_broken_page_would_be_caught(chromium, tmp_path, monkeypatch):
+    """The console check is real: an error in the page's own script and a blocked request are
+    both seen (the script's hash in the policy follows the script)."""
+    from shapecalc.render import html as page_module
+
+    monkeypatch.setattr(page_module, "SCRIPT", page_module.SCRIPT + "notDefined();\n")
     page = tmp_path / "broken.html"
     broken = render_html(shapes("rnn", units=3, input_dim=2)).replace(
-        "</body>", '<img src="https://example.invalid/x.png"><script>notDefined();</script></body>'
+        "</body>", '<img src="https://example.invalid/x.png"></body>'
     )
     page.write_text(broken, encoding="utf-8")
     _, console = browse(chromium, tmp_path, page, "--dump-dom")
     assert any("Uncaught ReferenceError" in line for line in console)
     assert any("Content Security Policy" in line for line in console)
+
+
+def test_an_injected_inline_script_is_refused(chromium, tmp_path):
+    """The policy allows only the page's own script (by hash): one slipped into the page is
+    refused by the browser and never runs, while the page's own still does."""
+    page = tmp_path / "injected.html"
+    injected = render_html(shapes("rnn", units=3, input_dim=2)).replace(
+        "</body>", '<script>document.documentElement.setAttribute("data-pwned", "1");</script></body>'
+    )
+    page.write_text(injected, encoding="utf-8")
+    dom, console = browse(chromium, tmp_path, page, "--dump-dom")
+    assert 'data-shapecalc="ready"' in dom
+    assert not re.search(r"<html[^>]*data-pwned", dom)
+    assert any("Content Security Policy" in line for line in console)
+
+
+@pytest.mark.parametrize("fragment", ["#%", "#%E0%A4%A", "#%zz", "#kernel%"])
+def test_a_malformed_link_logs_nothing(chromium, tmp_path, fragment):
+    """``page.html#%`` is no valid percent-encoding: the script keeps running, the console
+    stays empty and nothing is highlighted."""
+    page = tmp_path / "lstm.html"
+    page.write_text(render_html(shapes("lstm", units=4, input_dim=3)), encoding="utf-8")
+    dom, console = browse(chromium, tmp_path, page, "--dump-dom", fragment=fragment)
+    assert console == []
+    assert 'data-shapecalc="ready"' in dom
+    assert highlighted_in(dom) == []
+
+
+def test_a_hostile_model_page_runs_and_logs_nothing(chromium, tmp_path):
+    """Layer names that try to become markup stay text in the page and its picture."""
+    from shapecalc.model.engine import propagate
+    from shapecalc.model.reader import parse_model
+    from shapecalc.render.model_svg import render_model_html
+
+    names = ['<img src=x onerror="alert(1)">', "</script><script>alert(2)</script>", "]]>\x1b]8;;x\x07"]
+    layers = [{"type": "dense", "units": 2, "name": name} for name in names]
+    text = json.dumps({"name": "<b>m</b>", "input": [4], "layers": layers}).encode()
+    page = tmp_path / "hostile.html"
+    page.write_text(render_model_html(propagate(parse_model(text, "<i>.json"))), encoding="utf-8")
+    dom, console = browse(chromium, tmp_path, page, "--dump-dom", fragment="#%")
+    assert console == []
+    assert 'data-shapecalc="ready"' in dom
+    assert "<img" not in dom and "<b>" not in dom and "<i>" not in dom
+    assert dom.count("<script") == 1
 
 
 def test_a_link_to_a_tensor_highlights_it_everywhere(chromium, tmp_path):

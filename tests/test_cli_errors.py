@@ -119,7 +119,7 @@ def test_usage_error_names_the_option_and_echoes_the_value(run_cli, args, option
         (("gru", "--units", "3", "--input-dim", "4", "--paddding", "same"), "Error: No such option"),
         (("lstm", "--input-dim", "20"), "Error: Missing option '--units'."),
         (("convlstm", "--filters", "8", "--input", "4", "4", "3"), "Error: Missing option '--kernel-size'."),
-        (("lstm", "extra", *LSTM[1:]), "Error: Got unexpected extra argument (extra)"),
+        (("lstm", "extra", *LSTM[1:]), "Error: Got unexpected extra argument 'extra'."),
     ],
 )
 def test_unknown_layers_flags_and_missing_options(run_cli, args, expected):

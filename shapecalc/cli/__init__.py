@@ -13,10 +13,10 @@ import click
 
 from shapecalc.cli.group import AliasedGroup, UserInterruptError, imported
 from shapecalc.cli.layers import layer_command
-from shapecalc.cli.output import piped_width
+from shapecalc.cli.output import OutputClosedError, OutputError, piped_width
 from shapecalc.options import LAYERS
 
-__all__ = ["UserInterruptError", "cli", "piped_width"]
+__all__ = ["OutputClosedError", "OutputError", "UserInterruptError", "cli", "piped_width"]
 
 
 @click.group(

@@ -7,10 +7,12 @@ import sys
 import click
 
 from shapecalc.batch import read_lines, run_batch
+from shapecalc.cli.output import write_output
+from shapecalc.cli.params import Command
 from shapecalc.errors import shown
 
 
-@click.command("batch")
+@click.command("batch", cls=Command)
 @click.argument("file", required=False, default="-", type=click.Path())  # the shell completes file names
 def batch(file: str) -> None:
     """Answer many configs in one run: one JSON object per line, from FILE or stdin.
@@ -25,13 +27,13 @@ def batch(file: str) -> None:
     Example:
       echo '{"layer": "lstm", "units": 32, "input_dim": 20}' | shapecalc batch
     """
-    out = sys.stdout
-
     def write(text: str) -> None:
-        out.write(text)
-        out.flush()  # one answer per line as it is ready, so a script can converse through a pipe
+        # Flushed: one answer per line as it is ready, so a script can converse through a pipe.
+        write_output(text, "json")
 
     if file == "-":
+        if sys.stdin is None:  # started with stdin closed (``<&-``)
+            raise click.ClickException("cannot read stdin: it is closed")
         failed = run_batch(read_lines(sys.stdin.buffer), write)
     else:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from shapecalc.cli.output import write_output
 from shapecalc.render.catalog import CATALOG_FORMATS
 
 
@@ -26,7 +27,7 @@ def layers_command(fmt: str) -> None:
     from shapecalc.model.layers.registry import known_classes  # the registry loads pydantic: only here
     from shapecalc.render.catalog import render_catalog
 
-    click.echo(render_catalog(known_classes(), fmt), nl=False)
+    write_output(render_catalog(known_classes(), fmt), fmt)
 
 
 @click.command("examples")
@@ -48,4 +49,4 @@ def examples_command(fmt: str) -> None:
     from shapecalc.render.catalog import render_examples
 
     rows = [(example.name, example.format, example.about) for example in examples()]
-    click.echo(render_examples(rows, fmt), nl=False)
+    write_output(render_examples(rows, fmt), fmt)

@@ -4,12 +4,14 @@ Ctrl-C turned into one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from shapecalc.cli.output import OutputClosedError
 from shapecalc.cli.params import QuickHelp
 from shapecalc.errors import shown
 from shapecalc.options import LAYER_ALIASES
@@ -26,6 +28,18 @@ def imported(module: str, name: str) -> Callable[[], click.Command]:
 
 class UserInterruptError(Exception):
     """Ctrl-C inside a command; ``shapecalc.main`` ends the run with one line and exit 130."""
+
+
+@contextmanager
+def _program_ending() -> Iterator[None]:
+    """Ctrl-C and a closed pipe as shapecalc's own exceptions: Click would print a blank line
+    for the first and end the run with exit 1 for the second."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise UserInterruptError from None
+    except BrokenPipeError:
+        raise OutputClosedError from None
 
 
 class AliasedGroup(QuickHelp, click.Group):
@@ -53,12 +67,15 @@ class AliasedGroup(QuickHelp, click.Group):
         ctx = click.Context(self)
         return {name: command for name in self.list_commands(ctx) if (command := self.get_command(ctx, name))}
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        with _program_ending():  # --help and --version print while the context is made
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with _program_ending():
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            # Click would turn it into Abort after printing a blank line on stderr.
-            raise UserInterruptError from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         name = self.aliases.get(cmd_name, cmd_name)

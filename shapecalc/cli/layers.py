@@ -17,11 +17,12 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from shapecalc.cli.output import output_width, wants_color
+from shapecalc.cli.output import output_width, wants_color, write_output
 from shapecalc.cli.params import (
+    Choice,
     ChoiceText,
+    Command,
     CountText,
-    QuickHelp,
     SizeText,
     TableOption,
     ValuesText,
@@ -58,7 +59,7 @@ _ABOUT = {
 _FRAME_AXES = {1: "L C", 2: "W H C", 3: "D H W C"}
 
 
-class LayerCommand(QuickHelp):
+class LayerCommand(Command):
     """A layer command: values gathered per option, help in the option table's sections."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -117,7 +118,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
 def _format_option() -> click.Option:
     option = click.Option(
         ["fmt", "--format"],
-        type=click.Choice(FORMATS),
+        type=Choice(FORMATS),
         default="table",
         help="Output format.  [default: table]",
     )
@@ -188,7 +189,7 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any], sort: str | None =
     from shapecalc.render import render
 
     color = wants_color(fmt)
-    click.echo(render(result, fmt, color=color, width=output_width()), nl=False, color=color)
+    write_output(render(result, fmt, color=color, width=output_width()), fmt, color=color)
 
 
 def _swept(value: Any) -> bool:
@@ -214,7 +215,7 @@ def _emit_sweep(
             result = sort_rows(result, sort)
     except ShapecalcError as error:
         raise _usage_error(ctx, error) from None
-    click.echo(render_sweep(result, fmt), nl=False)
+    write_output(render_sweep(result, fmt), fmt)
 
 
 def _usage_error(ctx: click.Context, error: ShapecalcError) -> click.UsageError:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from shapecalc.cli.output import output_width, wants_color
+from shapecalc.cli.output import output_width, wants_color, write_output
+from shapecalc.cli.params import Choice, Command
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.options import FORMATS, OPTIONS
 
@@ -35,13 +36,13 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
     return out
 
 
-@click.command("model")
+@click.command("model", cls=Command)
 @click.argument("file", metavar="FILE", required=False, type=click.Path())  # the shell completes file names
 @click.option(
     "--example", metavar="NAME", help="Run a model file shipped with shapecalc (see shapecalc examples)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+    "--format", "fmt", type=Choice(FORMATS), default="table", show_default=True, help="Output format."
 )
 @click.option("--detail", is_flag=True, help="Expand every recurrent layer into its tensors.")
 @click.option(
@@ -51,7 +52,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 )
 @click.option(
     "--dtype",
-    type=click.Choice(OPTIONS["dtype"].choices),
+    type=Choice(OPTIONS["dtype"].choices),
     default="float32",
     show_default=True,
     help="Weight memory item size.",
@@ -101,4 +102,4 @@ def model_command(
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = wants_color(fmt)
     text = render(result, fmt, detail=detail, color=color, width=output_width())
-    click.echo(text, nl=False, color=color)
+    write_output(text, fmt, color=color)

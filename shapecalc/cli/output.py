@@ -1,4 +1,5 @@
-"""Where command output goes: the width and colour a renderer is given.
+"""Where command output goes: the width and colour a renderer is given, and the one writer of
+results, which keeps JSON exact and turns a failing stdout into one kind of error.
 
 >>> import os; os.environ["COLUMNS"] = "120"; piped_width()
 120
@@ -10,6 +11,14 @@ import os
 import sys
 
 
+class OutputClosedError(Exception):
+    """The reader of stdout went away (``shapecalc ... | head``): the run ends quietly, exit 0."""
+
+
+class OutputError(Exception):
+    """stdout cannot be written (a full disk, a closed descriptor): one ``Error:`` line, exit 1."""
+
+
 def piped_width() -> int:
     """The width for piped output: ``$COLUMNS`` when it is a sane number, else 100."""
     text = os.environ.get("COLUMNS", "")
@@ -18,11 +27,50 @@ def piped_width() -> int:
     return 100
 
 
+def _is_terminal() -> bool:
+    stream = sys.stdout
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
 def wants_color(fmt: str) -> bool:
     """Colour for tables on a terminal, unless ``NO_COLOR`` is set."""
-    return fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return fmt == "table" and _is_terminal() and "NO_COLOR" not in os.environ
 
 
 def output_width() -> int | None:
     """``None`` (the renderer's default) on a terminal; :func:`piped_width` otherwise."""
-    return None if sys.stdout.isatty() else piped_width()
+    return None if _is_terminal() else piped_width()
+
+
+def write_output(text: str, fmt: str, *, color: bool = False) -> None:
+    """Write a rendered result to stdout and flush it.
+
+    JSON and CSV (data formats) go out as UTF-8 bytes whatever ``PYTHONIOENCODING`` says
+    (RFC 8259, RFC 4180), a lone surrogate as its ``\\udcff`` escape; every other
+    format passes :func:`~shapecalc.render.inert.terminal_output` once more, so no control
+    character reaches a terminal raw. A closed pipe raises :class:`OutputClosedError`, any
+    other failure :class:`OutputError`.
+    """
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed (``>&-``)
+        raise OutputError("cannot write the output: stdout is closed")
+    try:
+        data = fmt in ("json", "csv")
+        binary = getattr(stream, "buffer", None) if data else None
+        if binary is not None:
+            stream.flush()
+            binary.write(text.encode("utf-8", "backslashreplace"))
+            binary.flush()
+        else:
+            from shapecalc.render.inert import terminal_output
+
+            stream.write(text if data else terminal_output(text, color=color))
+            stream.flush()
+    except BrokenPipeError:
+        raise OutputClosedError from None
+    except (OSError, ValueError) as error:  # ValueError: the stream was closed under us
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise OutputError(f"cannot write the output: {reason}") from None

@@ -67,13 +67,11 @@ class ChoiceText(click.ParamType):  # type: ignore[type-arg]
         return [CompletionItem(choice) for choice in self.choices if choice.startswith(incomplete)]
 
 
-class TableOption(click.Option):
-    """A Click option made from an option-table entry; ``section`` groups it in ``--help``."""
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """Click's choice, echoing a wrong value cut short (Click would echo all of it)."""
 
-    def __init__(self, spec: Option, declarations: list[str], **kwargs: Any) -> None:
-        super().__init__(declarations, **kwargs)
-        self.spec = spec
-        self.section = spec.section
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"{shown(value)} is not one of {', '.join(map(repr, self.choices))}."
 
 
 class QuickHelp(click.Command):
@@ -96,6 +94,28 @@ class QuickHelp(click.Command):
                 names, is_flag=True, expose_value=False, is_eager=True, help=self.HELP, callback=_show_help
             )
         return self._quick_help
+
+
+class Command(QuickHelp):
+    """A command that echoes stray arguments cut short (Click would echo all of them), and builds
+    its help option without gettext."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.allow_extra_args = True  # refused below, with the words cut short
+        rest = super().parse_args(ctx, args)
+        if ctx.args and not ctx.resilient_parsing:
+            words = "argument" if len(ctx.args) == 1 else "arguments"
+            raise click.UsageError(f"Got unexpected extra {words} {shown(' '.join(ctx.args))}.", ctx=ctx)
+        return rest
+
+
+class TableOption(click.Option):
+    """A Click option made from an option-table entry; ``section`` groups it in ``--help``."""
+
+    def __init__(self, spec: Option, declarations: list[str], **kwargs: Any) -> None:
+        super().__init__(declarations, **kwargs)
+        self.spec = spec
+        self.section = spec.section
 
 
 def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shapecalc.result import LayerResult
-
 if TYPE_CHECKING:
     from shapecalc.model.result import ModelResult
-
+    from shapecalc.result import LayerResult
 
 
 def render(
@@ -27,8 +25,11 @@ def render(
 ) -> str:
     """``result`` as text in format ``fmt``; ``detail`` expands a model's recurrent layers.
 
-    The renderers are imported here, when asked for, for start-up speed.
+    The renderers (and the result types) are imported here, when asked for, for start-up
+    speed: ``shapecalc.main`` imports :mod:`shapecalc.render.inert` for every error line.
     """
+    from shapecalc.result import LayerResult
+
     if isinstance(result, LayerResult):
         from shapecalc.render.layer import render_layer
 

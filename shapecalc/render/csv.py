@@ -13,17 +13,19 @@ from collections.abc import Iterable, Sequence
 
 from shapecalc.dims import format_shape, to_json
 from shapecalc.model.result import ModelResult
+from shapecalc.render.inert import visible
 from shapecalc.render.model_rows import shapes_text
 from shapecalc.render.rows import summary_rows
 from shapecalc.result import LayerResult
 
 
 def rows_csv(head: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """``head`` and ``rows`` as CSV text."""
+    """``head`` and ``rows`` as CSV text; control characters in a field (a hostile layer name)
+    are written as visible escapes, so the file is safe to ``cat`` to a terminal."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(head)
-    writer.writerows(rows)
+    writer.writerows([visible(str(field)) for field in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -2,7 +2,8 @@
 equations; hovering a tensor anywhere highlights it everywhere.
 
 Nothing is fetched: styles and the script are inline, fonts are the reader's
-own, and a Content-Security-Policy forbids any request. Every element that
+own, and a Content-Security-Policy forbids any request and runs only the page's
+own script (by its SHA-256 hash), never one a name could smuggle in. Every element that
 shows a tensor carries ``data-tensor="name ..."``; hovering one highlights all
 elements that list its first name. ``page.html#kernel_i`` opens the page with
 ``kernel_i`` highlighted (a link to one tensor), and a click sets that link.
@@ -17,6 +18,8 @@ False
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -25,7 +28,7 @@ from shapecalc.render.svg import render_svg
 from shapecalc.render.svg_markup import escape
 from shapecalc.result import LayerResult
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'SCRIPT_HASH'; img-src data:"
 
 PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#1f2328;
@@ -60,7 +63,11 @@ SCRIPT = """
     marked.forEach(function (el) { el.classList.add("hl"); });
     document.getElementById("sc-hovered").textContent = name;
   }
-  function fromLink() { highlight(decodeURIComponent(window.location.hash.slice(1))); }
+  function fromLink() {
+    var link = window.location.hash.slice(1);
+    try { link = decodeURIComponent(link); } catch (malformed) { /* "#%": keep it as typed */ }
+    highlight(link);
+  }
   all.forEach(function (el) {
     var name = names(el)[0];
     el.addEventListener("mouseenter", function () { highlight(name); });
@@ -87,14 +94,24 @@ def render_html(result: LayerResult) -> str:
 LAYER_HINT = "Hover a tensor to find it in the picture, the table and the equations"
 
 
+def script_hash(script: str) -> str:
+    """The CSP source that allows exactly ``script`` as an inline script.
+
+    >>> script_hash("")
+    'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='
+    """
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
 def page(heading: str, sections: Sequence[tuple[str, str]], hint: str = LAYER_HINT) -> str:
     """A complete HTML document: ``sections`` are (heading, trusted HTML) pairs."""
+    csp = CSP.replace("SCRIPT_HASH", script_hash(SCRIPT))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="shapecalc">',
         f"<title>{escape(heading)}</title>",

@@ -1,6 +1,8 @@
 """What every picture of a model shows: its title, one text row per layer and the totals.
 
-The table, markdown, SVG and HTML renderers of a :class:`ModelResult` share these.
+The table, markdown, SVG and HTML renderers of a :class:`ModelResult` share these. Names come
+from the model file, so here they are cut to :data:`~shapecalc.render.inert.NAME_LENGTH`
+(each renderer then escapes them for its medium); JSON keeps them whole.
 
 >>> from shapecalc.dims import sym
 >>> shapes_text(((sym("batch"), 4), (sym("batch"), 4)))
@@ -12,8 +14,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from shapecalc.dims import format_shape
-from shapecalc.model.graph import Shape
-from shapecalc.model.result import OK, ModelResult
+from shapecalc.model.graph import Shape, TensorRef
+from shapecalc.model.result import OK, LayerRow, ModelResult
+from shapecalc.render.inert import cut
 from shapecalc.render.rows import format_bytes, format_count
 
 
@@ -34,13 +37,23 @@ def shapes_text(shapes: tuple[Shape, ...] | None) -> str:
     return "[" + ", ".join(format_shape(shape) for shape in shapes) + "]"
 
 
+def reference_text(reference: TensorRef) -> str:
+    """``encoder[0][1]``, the layer's name cut short."""
+    return f"{cut(reference.layer)}[{reference.node}][{reference.index}]"
+
+
+def class_text(row: LayerRow) -> str:
+    """The layer's class, and its status when its shapes are unknown: ``Foo (unknown)``."""
+    class_name = cut(row.class_name)
+    return class_name if row.status == OK else f"{class_name} ({row.status})"
+
+
 def model_rows(result: ModelResult) -> list[ModelRow]:
     rows = []
     for row in result.rows:
-        class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
         params = "?" if row.params is None else format_count(row.params)
-        connected = ", ".join(str(ref) for ref in row.connected_to)
-        rows.append(ModelRow(row.name, class_name, shapes_text(row.shapes), params, connected))
+        connected = ", ".join(reference_text(ref) for ref in row.connected_to)
+        rows.append(ModelRow(cut(row.name), class_text(row), shapes_text(row.shapes), params, connected))
     return rows
 
 
@@ -50,7 +63,7 @@ def columns(result: ModelResult) -> tuple[str, ...]:
 
 
 def title(result: ModelResult) -> str:
-    return f'Model "{result.name}" ({result.source})'
+    return f'Model "{cut(result.name)}" ({cut(result.source)})'
 
 
 def footer_lines(result: ModelResult) -> list[str]:
@@ -66,7 +79,7 @@ def footer_lines(result: ModelResult) -> list[str]:
     lines += [f"valid when: {condition}" for condition in result.constraints]
     unknown = result.unknown
     if unknown:
-        names = ", ".join(f"{row.name} ({row.status})" for row in unknown)
+        names = ", ".join(f"{cut(row.name)} ({row.status})" for row in unknown)
         lines.append(
             f"shapes unknown from: {names}; the totals leave these layers out and MACs are not counted"
         )

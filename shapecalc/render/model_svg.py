@@ -20,7 +20,8 @@ from shapecalc.model.result import OK, LayerRow, ModelResult
 from shapecalc.render.drawing import Drawing, plain_line
 from shapecalc.render.graph_layout import GraphEdge, GraphNode, layout_graph
 from shapecalc.render.html import page, text_list
-from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
+from shapecalc.render.inert import cut
+from shapecalc.render.model_rows import class_text, columns, footer_lines, model_rows, reference_text, title
 from shapecalc.render.rows import format_count
 from shapecalc.render.svg import stack
 from shapecalc.render.svg_markup import escape, to_svg
@@ -49,8 +50,8 @@ def model_graph(result: ModelResult) -> tuple[list[GraphNode], list[GraphEdge]]:
             if source not in rows:
                 continue
             label = _output_text(rows[source], reference.index)
-            tooltip = f"{reference}: {label}"
-            edges.append(GraphEdge(source, row.name, label, keys=(source,), tooltip=tooltip))
+            tooltip = f"{reference_text(reference)}: {label}"
+            edges.append(GraphEdge(source, row.name, label, keys=(cut(source),), tooltip=tooltip))
             consumed.add(source)
     sinks = [row for row in result.rows if row.name not in consumed]
     names = set(rows)
@@ -60,20 +61,18 @@ def model_graph(result: ModelResult) -> tuple[list[GraphNode], list[GraphEdge]]:
             node_id = _free_name("output" if len(sinks) * count == 1 else f"output_{number}_{index}", names)
             nodes.append(GraphNode(node_id, (plain_line("output"),), style="input"))
             label = _output_text(row, index)
-            edges.append(
-                GraphEdge(
-                    row.name, node_id, label, keys=(row.name,), tooltip=f"{row.name}[0][{index}]: {label}"
-                )
-            )
+            tooltip = f"{cut(row.name)}[0][{index}]: {label}"
+            edges.append(GraphEdge(row.name, node_id, label, keys=(cut(row.name),), tooltip=tooltip))
     return nodes, edges
 
 
 def _layer_node(row: LayerRow) -> GraphNode:
-    class_name = row.class_name if row.status == OK else f"{row.class_name} ({row.status})"
+    """A layer's box: its name and class cut short (the layout measures them), then params."""
+    name, class_name = cut(row.name), class_text(row)
     params = "?" if row.params is None else format_count(row.params)
-    lines = (plain_line(row.name, bold=True), plain_line(class_name), plain_line(f"params {params}"))
+    lines = (plain_line(name, bold=True), plain_line(class_name), plain_line(f"params {params}"))
     style = "input" if row.class_name == "InputLayer" else "" if row.status == OK else "unknown"
-    return GraphNode(row.name, lines, keys=(row.name,), tooltip=f"{row.name}: {class_name}", style=style)
+    return GraphNode(row.name, lines, keys=(name,), tooltip=f"{name}: {class_name}", style=style)
 
 
 def _output_text(row: LayerRow, index: int) -> str:

@@ -19,7 +19,7 @@ Renderers only format what :func:`shapecalc.model.engine.propagate` derived;
 - Trainable params: 10
 - Non-trainable params: 0
 - Weight memory (float32): 40 bytes
-- MACs: batch*80
+- MACs: batch\\*80
 <BLANKLINE>
 """
 
@@ -31,6 +31,7 @@ import json
 from shapecalc.errors import ShapecalcError
 from shapecalc.model.result import OK, ModelResult
 from shapecalc.options import FORMATS
+from shapecalc.render.inert import cut, markdown_code, markdown_text, terminal, terminal_output
 from shapecalc.render.layer import render_layer
 from shapecalc.render.model_rows import columns, footer_lines, model_rows, title
 
@@ -63,16 +64,17 @@ def render_model(
 
 def _markdown(result: ModelResult) -> str:
     heads = columns(result)
-    lines = [f"### {title(result)}", ""]
+    lines = [f"### {markdown_text(title(result))}", ""]
     lines.append("| " + " | ".join(heads) + " |")
     lines.append("| " + " | ".join("---:" if head == "params" else "---" for head in heads) + " |")
     for row in model_rows(result):
-        cells = [f"`{row.name}`", row.class_name, f"`{row.shape}`", row.params]
+        cells = [markdown_code(row.name), markdown_text(row.class_name), markdown_code(row.shape, None)]
+        cells.append(markdown_text(row.params))
         if not result.sequential:
-            cells.append(row.connected_to)
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+            cells.append(markdown_text(row.connected_to))
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"- {line}" for line in footer_lines(result)]
+    lines += [f"- {markdown_text(line)}" for line in footer_lines(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -85,17 +87,17 @@ def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
 
     buffer = io.StringIO()
     console = text_console(buffer, color=color, width=width)
-    table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(title=terminal(title(result), None), box=box.SIMPLE_HEAD, title_justify="left")
     rows = model_rows(result)
     for head in columns(result):
         table.add_column(head, justify="right" if head == "params" else "left", overflow="fold")
     for row, model_row in zip(result.rows, rows, strict=True):
         cells = model_row if not result.sequential else model_row[:4]
-        table.add_row(*cells, style="" if row.status == OK else "red")
+        table.add_row(*(terminal(cell, None) for cell in cells), style="" if row.status == OK else "red")
     console.print(table)
     for line in footer_lines(result):
-        console.print(line, overflow="fold")
-    return buffer.getvalue()
+        console.print(terminal(line, None), overflow="fold")
+    return terminal_output(buffer.getvalue(), color=color)
 
 
 def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -> str:
@@ -103,7 +105,10 @@ def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -
     for row in result.rows:
         if row.detail is None:
             continue
-        heading = f"{row.name} ({row.class_name})"
+        heading = f"{cut(row.name)} ({cut(row.class_name)})"
         body = render_layer(row.detail, fmt, color=color, width=width)
-        parts.append(f"\n#### {heading}\n\n{body}" if fmt == "markdown" else f"\n{heading}\n{body}")
+        if fmt == "markdown":
+            parts.append(f"\n#### {markdown_text(heading)}\n\n{body}")
+        else:
+            parts.append(f"\n{terminal(heading, None)}\n{body}")
     return "".join(parts)

@@ -26,6 +26,7 @@ from shapecalc.render.drawing import (
     Path,
     TextLine,
 )
+from shapecalc.render.inert import xml
 
 ARROW_ID = "sc-arrow"
 
@@ -59,7 +60,9 @@ def number(value: float) -> str:
 
 
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Text for XML: markup characters escaped, characters XML 1.0 forbids (and other controls,
+    bidi overrides) written visibly; every text and attribute of a picture or a page passes here."""
+    return xml(text)
 
 
 def _tensor_attr(keys: tuple[str, ...]) -> str:

@@ -9,13 +9,13 @@ units,params,macs,flops,weight_bytes,output_shape\r
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from shapecalc.dims import Dim, format_shape, to_json
 from shapecalc.errors import ShapecalcError
+from shapecalc.render.csv import rows_csv
+from shapecalc.render.inert import markdown_text
 from shapecalc.render.rows import format_count
 from shapecalc.sweep import SweepResult, SweepRow
 
@@ -59,19 +59,12 @@ def render_sweep(result: SweepResult, fmt: str) -> str:
         document = {"schema_version": 1, "layer": result.layer, "swept": list(result.keys), "rows": rows}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)  # RFC 4180: CRLF line ends, quotes where needed
-        writer.writerow([*result.keys, *_COUNTS, "output_shape"])
-        for row in result.rows:
-            counts = _counts(row)
-            writer.writerow(
-                [
-                    *map(_value_text, row.values.values()),
-                    *(counts[key] for key in _COUNTS),
-                    format_shape(_output(row)),
-                ]
-            )
-        return buffer.getvalue()
+        head = [*result.keys, *_COUNTS, "output_shape"]
+        values = (
+            [*map(_value_text, row.values.values()), *_counts(row).values(), format_shape(_output(row))]
+            for row in result.rows
+        )
+        return rows_csv(head, values)
     head = [*result.keys, *(_HEADINGS[key] for key in _COUNTS), "output shape"]
     cells = [
         [
@@ -85,7 +78,7 @@ def render_sweep(result: SweepResult, fmt: str) -> str:
     if fmt == "markdown":
         lines = [f"### {title}", "", "| " + " | ".join(head) + " |"]
         lines.append("| " + " | ".join("---:" if h in _HEADINGS.values() else "---" for h in head) + " |")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
+        lines += ["| " + " | ".join(markdown_text(cell) for cell in row) + " |" for row in cells]
         return "\n".join(lines) + "\n"
     if fmt != "table":
         raise ShapecalcError(f"must be one of {', '.join(SWEEP_FORMATS)}, got {fmt!r}", option="format")

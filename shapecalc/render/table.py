@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from shapecalc.render.inert import terminal_output
 from shapecalc.render.rows import COLUMNS, footer_lines, step_rows, summary_rows, title
 from shapecalc.result import LayerResult
 
@@ -51,7 +52,9 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
         console.print(line, overflow="fold")
     if result.explanation is not None:
         _print_steps(console, result)
-    return buffer.getvalue()
+    # A layer's text is the engine's own (names are checked), so one pass over the whole
+    # output suffices; a model's table escapes each cell before rich measures it.
+    return terminal_output(buffer.getvalue(), color=color)
 
 
 def _shapes_fit(result: LayerResult, width: int) -> bool:
