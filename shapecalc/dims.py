@@ -226,7 +226,10 @@ class Expr:
     def __str__(self) -> str:
         if not self._text:
             parts: list[str] = []
-            for monomial, coefficient in self.terms:
+            # Read as people write it: added names first, subtracted ones next, the constant last
+            # (W - K + 1, not -K + W + 1); within each group the canonical order.
+            ordered = sorted(self.terms, key=lambda term: (not term[0], term[1] < 0))
+            for monomial, coefficient in ordered:
                 # A leading minus binds tighter than //: "-W//2" would read as (-W)//2.
                 bare = bool(parts) or coefficient > 0
                 magnitude = _term_text(monomial, abs(coefficient), bare)

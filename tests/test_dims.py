@@ -71,7 +71,7 @@ W, H = sym("W"), sym("H")
         (lambda: conv_output_length(W, kernel=3, dilation=2), "W - 4"),
         (lambda: conv_output_length(W, kernel=5, stride=3), "(W - 5)//3 + 1"),
         (lambda: conv_output_length(W, kernel=3, stride=3, padding="same"), "(W + 2)//3"),
-        (lambda: conv_output_length(W, kernel=sym("K")), "-K + W + 1"),
+        (lambda: conv_output_length(W, kernel=sym("K")), "W - K + 1"),
     ],
 )
 def test_expressions_print_canonically(build: Callable[[], Dim], printed: str) -> None:
