@@ -195,7 +195,8 @@ class TorchRecurrentConfig:
 
 
 def _tuple_text(values: tuple[Dim, ...]) -> str:
-    return "(" + ", ".join(str(v) for v in values) + ")"
+    """``(3, 3)``; a one-axis tuple keeps Python's comma, ``(5,)``."""
+    return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
 LayerConfig = RecurrentConfig | ConvRecurrentConfig | TorchRecurrentConfig

@@ -280,7 +280,8 @@ def test_json_carries_the_costs(run_cli):
 def test_table_and_markdown_footers(run_cli):
     args = ("lstm", "--units", "32", "--input-dim", "20", "--batch", "8", "--timesteps", "100")
     table = run_cli(*args).out
-    assert "\nMACs: 5,324,800\nFLOPs: 10,982,400\nweights (float32): 27,136 bytes (26.5 KiB)\n" in table
+    counts = "\nMACs: 5,324,800 (5.32 M)\nFLOPs: 10,982,400 (11 M)\n"
+    assert counts + "weights (float32): 27,136 bytes (26.5 KiB)\n" in table
     markdown = run_cli(*args, "--format", "markdown").out
     assert (
         "- activations (float32): 6,144 bytes (6.0 KiB) per step, "

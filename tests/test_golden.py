@@ -90,7 +90,10 @@ def test_no_stale_golden_files() -> None:
 
 # --------------------------------------------------------------------------- the formats agree
 def _count(value: int | str) -> str:
-    return f"{value:,}" if isinstance(value, int) else value
+    """A JSON count as the table prints it: ``6,784``; ``batch*timestep*6,656``."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return re.sub(r"(?<![A-Za-z_0-9])[0-9]{4,}", lambda m: f"{int(m[0]):,}", value)
 
 
 def _shape(dims: list[int | str]) -> str:
@@ -104,27 +107,36 @@ def _table_cells(table: str) -> list[tuple[str, str, str, str]]:
 
     Columns are cut at the header's offsets; rich wraps at spaces, so a wrapped
     cell is its lines joined by one space. Params are right-aligned on a row's
-    first line, just left of the meaning column.
+    first line. The table may have dropped the meaning column, and may have moved the
+    per-gate shapes under the shapes (indented two spaces) when the width asked it to.
     """
     lines = table.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("  tensor "))
     title = lines[header]
-    starts = [title.index(name) for name in ("tensor", "shape", "per gate", "meaning")]
+    beside = "per gate" in title
+    shape_end = title.index("per gate") if beside else title.index("params") - 8
     params_end = title.index("params") + len("params")
+    name_end, shape_start = title.index("shape"), title.index("shape")
     cells: list[list[str]] = []
     for line in lines[header + 2 :]:
         if not line.strip():
             break
-        name, shape = line[starts[0] : starts[1]].strip(), line[starts[1] : starts[2]].strip()
-        rest = line[starts[2] : params_end].strip()
+        name, shape = line[:name_end].strip(), line[shape_start:shape_end].rstrip()
+        rest = line[shape_end:params_end].strip()
         if name:
-            per_gate, _, params = rest.rpartition("   ") if "   " in rest else ("", "", rest)
-            if params.startswith("("):  # a per-gate cell without params
-                per_gate, params = params, ""
-            cells.append([name, shape, per_gate.strip(), params.strip()])
+            if beside:
+                per_gate, _, params = rest.rpartition("   ") if "   " in rest else ("", "", rest)
+                if params.startswith("("):  # a per-gate cell without params
+                    per_gate, params = params, ""
+            else:
+                per_gate, params = "", rest
+            cells.append([name, shape.strip(), per_gate.strip(), params.strip()])
         else:
             row = cells[-1]
-            for index, part in ((1, shape), (2, rest)):
+            if not beside and shape.startswith("  "):
+                row[2] = f"{row[2]} {shape.strip()}".strip()
+                continue
+            for index, part in ((1, shape.strip()), (2, rest if beside else "")):
                 if part:
                     row[index] = f"{row[index]} {part}".strip()
     return [(name, shape, per_gate, params) for name, shape, per_gate, params in cells]

@@ -227,10 +227,10 @@ def test_each_convention_names_its_own_gates(case, titles):
             [
                 "input (batch, timestep, 20)",
                 "returns output (batch, 32)",
-                "params 6,784; MACs batch*timestep*6656",
+                "params 6,784; MACs batch*timestep*6,656",
             ],
         ),
-        ("convlstm-notes", ["params 3,200; MACs batch*timestep*50295168", "key: σ sigmoid; * convolution"]),
+        ("convlstm-notes", ["params 3,200; MACs batch*timestep*50,295,168", "key: σ sigmoid; * convolution"]),
         ("convlstm-symbolic", ["valid when W >= 3", "valid when H >= 3"]),
         ("convlstm-strided-first", ["x * W: padding valid, strides (2, 2); h * U: padding same, stride 1"]),
         ("lstm-bidirectional", ["returns forward/cell_state (batch, 8)", "drawn: the forward cell"]),

@@ -21,10 +21,14 @@ class OutputError(Exception):
 
 def piped_width() -> int:
     """The width for piped output: ``$COLUMNS`` when it is a sane number, else 100."""
+    return _columns() or 100
+
+
+def _columns() -> int | None:
     text = os.environ.get("COLUMNS", "")
     if text.isascii() and text.isdigit() and 20 <= int(text) <= 1000:
         return int(text)
-    return 100
+    return None
 
 
 def _is_terminal() -> bool:
@@ -40,9 +44,17 @@ def wants_color(fmt: str) -> bool:
     return fmt == "table" and _is_terminal() and "NO_COLOR" not in os.environ
 
 
-def output_width() -> int | None:
-    """``None`` (the renderer's default) on a terminal; :func:`piped_width` otherwise."""
-    return None if _is_terminal() else piped_width()
+def output_width() -> int:
+    """The width tables fit: ``$COLUMNS`` when set, else the terminal's own, else 100 (piped)."""
+    columns = _columns()
+    if columns is not None:
+        return columns
+    if _is_terminal():
+        try:
+            return max(20, os.get_terminal_size(sys.stdout.fileno()).columns)
+        except (OSError, ValueError, AttributeError):
+            pass
+    return 100
 
 
 def write_output(text: str, fmt: str, *, color: bool = False) -> None:

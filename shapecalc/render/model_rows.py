@@ -17,7 +17,7 @@ from shapecalc.dims import format_shape
 from shapecalc.model.graph import Shape, TensorRef
 from shapecalc.model.result import OK, LayerRow, ModelResult
 from shapecalc.render.inert import cut
-from shapecalc.render.rows import format_bytes, format_count
+from shapecalc.render.rows import format_bytes, format_count, human_count
 
 
 class ModelRow(NamedTuple):
@@ -75,7 +75,7 @@ def footer_lines(result: ModelResult) -> list[str]:
         f"Weight memory ({result.dtype}): {format_bytes(result.weight_bytes)}",
     ]
     if result.macs is not None:
-        lines.append(f"MACs: {format_count(result.macs)}")
+        lines.append(f"MACs: {human_count(result.macs)}")
     lines += [f"valid when: {condition}" for condition in result.constraints]
     unknown = result.unknown
     if unknown:

@@ -83,21 +83,44 @@ def _table(result: ModelResult, *, color: bool, width: int | None) -> str:
     from rich import box
     from rich.table import Table
 
-    from shapecalc.render.table import text_console
+    from shapecalc.render.table import text_console, tidy
 
     buffer = io.StringIO()
     console = text_console(buffer, color=color, width=width)
     table = Table(title=terminal(title(result), None), box=box.SIMPLE_HEAD, title_justify="left")
     rows = model_rows(result)
-    for head in columns(result):
-        table.add_column(head, justify="right" if head == "params" else "left", overflow="fold")
-    for row, model_row in zip(result.rows, rows, strict=True):
-        cells = model_row if not result.sequential else model_row[:4]
-        table.add_row(*(terminal(cell, None) for cell in cells), style="" if row.status == OK else "red")
+    heads = columns(result)
+    cells = [[terminal(cell, None) for cell in (row if not result.sequential else row[:4])] for row in rows]
+    keep = _shapes_stay_whole(heads, cells, console.width)
+    for head in heads:
+        whole = head == "params" or (head == "output shape" and keep)
+        table.add_column(
+            head,
+            justify="right" if head == "params" else "left",
+            overflow="fold",
+            no_wrap=whole,
+            min_width=None if whole else min(_GIVE_WAY_MIN, max(len(head), 1)),
+        )
+    for row, texts in zip(result.rows, cells, strict=True):
+        table.add_row(*texts, style="" if row.status == OK else "red")
     console.print(table)
     for line in footer_lines(result):
         console.print(terminal(line, None), overflow="fold")
-    return terminal_output(buffer.getvalue(), color=color)
+    return tidy(terminal_output(buffer.getvalue(), color=color))
+
+
+#: How narrow the names, classes and connections may wrap before the shapes wrap instead.
+_GIVE_WAY_MIN = 8
+
+
+def _shapes_stay_whole(heads: tuple[str, ...], cells: list[list[str]], width: int) -> bool:
+    """Whether the output shapes fit unwrapped with every other column wrapped to its minimum."""
+    widths = [max([len(head), *(len(row[index]) for row in cells)]) for index, head in enumerate(heads)]
+    needed = sum(
+        width_ if head in ("output shape", "params") else min(width_, _GIVE_WAY_MIN)
+        for head, width_ in zip(heads, widths, strict=True)
+    )
+    return needed + 3 * len(heads) + 1 <= width
 
 
 def _details(result: ModelResult, fmt: str, *, color: bool, width: int | None) -> str:

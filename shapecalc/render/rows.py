@@ -8,6 +8,7 @@ Row(name='kernel', shape='(20, 128)', per_gate='(20, 32) each', params='2,560', 
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from shapecalc.dims import Dim, format_shape
@@ -25,8 +26,34 @@ class Row(NamedTuple):
 
 
 def format_count(value: Dim) -> str:
-    """``6784`` -> ``6,784``; a symbolic count prints as its expression."""
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    """``6784`` -> ``6,784``; a symbolic count with its numbers grouped the same way.
+
+    >>> from shapecalc.dims import sym
+    >>> format_count(6784), format_count(sym("batch") * sym("timestep") * 50295168)
+    ('6,784', 'batch*timestep*50,295,168')
+    """
+    if isinstance(value, int):
+        return f"{value:,}"
+    return _NUMBER.sub(lambda match: f"{int(match[0]):,}", str(value))
+
+
+#: A number standing alone in an expression (not the digits of a name such as ``d1``).
+_NUMBER = re.compile(r"(?<![A-Za-z_0-9])[0-9]{4,}")
+_SI = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+def human_count(value: Dim) -> str:
+    """A count as people read it: the exact number, and beside it the rounded size in SI units.
+
+    >>> human_count(1258291200), human_count(950)
+    ('1,258,291,200 (1.26 G)', '950')
+    """
+    text = format_count(value)
+    if isinstance(value, int):
+        for scale, prefix in _SI:
+            if abs(value) >= scale:
+                return f"{text} ({value / scale:.3g} {prefix})"
+    return text
 
 
 def summary_rows(result: LayerResult) -> list[Row]:
@@ -85,8 +112,8 @@ def cost_lines(result: LayerResult) -> list[str]:
     if costs is None:
         return []
     return [
-        f"MACs: {format_count(costs.macs)}",
-        f"FLOPs: {format_count(costs.flops)}",
+        f"MACs: {human_count(costs.macs)}",
+        f"FLOPs: {human_count(costs.flops)}",
         f"weights ({costs.dtype}): {format_bytes(costs.weight_bytes)}",
         f"activations ({costs.dtype}): {format_bytes(costs.step_bytes)} per step, "
         f"{format_bytes(costs.sequence_bytes)} for the whole sequence (kept for training)",

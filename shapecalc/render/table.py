@@ -8,13 +8,14 @@ True
 from __future__ import annotations
 
 import io
+from typing import NamedTuple
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from shapecalc.render.inert import terminal_output
-from shapecalc.render.rows import COLUMNS, footer_lines, step_rows, summary_rows, title
+from shapecalc.render.rows import COLUMNS, Row, footer_lines, step_rows, summary_rows, title
 from shapecalc.result import LayerResult
 
 ROLE_STYLES = {
@@ -26,8 +27,10 @@ ROLE_STYLES = {
 }
 
 
-#: Narrowest the "meaning" column may get before the shapes wrap instead.
+#: Narrowest the "meaning" column may get before it gives way altogether.
 MEANING_MIN_WIDTH = 12
+#: Narrowest tensor names may wrap to before the shapes wrap instead.
+NAME_MIN_WIDTH = 8
 
 
 def text_console(buffer: io.StringIO, *, color: bool = False, width: int | None = None) -> Console:
@@ -47,30 +50,87 @@ def text_console(buffer: io.StringIO, *, color: bool = False, width: int | None 
 def render_table(result: LayerResult, *, color: bool = False, width: int | None = None) -> str:
     buffer = io.StringIO()
     console = text_console(buffer, color=color, width=width)
-    console.print(_table(result, wrap_shapes=not _shapes_fit(result, console.width)))
+    console.print(_table(result, plan_columns(summary_rows(result), console.width)))
     for line in footer_lines(result):
         console.print(line, overflow="fold")
     if result.explanation is not None:
         _print_steps(console, result)
     # A layer's text is the engine's own (names are checked), so one pass over the whole
     # output suffices; a model's table escapes each cell before rich measures it.
-    return terminal_output(buffer.getvalue(), color=color)
+    return tidy(terminal_output(buffer.getvalue(), color=color))
 
 
-def _shapes_fit(result: LayerResult, width: int) -> bool:
-    """Whether every column but "meaning" fits unwrapped, leaving the meanings room to wrap."""
-    rows = [COLUMNS, *summary_rows(result)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS) - 1)]
-    # SIMPLE_HEAD: one space of padding each side of a cell, plus an edge space between columns.
-    chrome = 2 * len(COLUMNS) + len(COLUMNS) + 1
-    return sum(widths) + chrome + MEANING_MIN_WIDTH <= width
+def tidy(text: str) -> str:
+    """``text`` without trailing spaces on any line (rich pads every cell to its width).
+
+    >>> tidy("a   \\n  \\nb \\n")
+    'a\\n\\nb\\n'
+    """
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
-def _table(result: LayerResult, *, wrap_shapes: bool) -> Table:
-    """The tensor table; shapes stay on one line unless they cannot fit beside the meanings."""
+class Plan(NamedTuple):
+    """How the tensor table fits a width: which columns show, and what gives way first."""
+
+    meaning: bool = True  # the meaning column shows (it wraps to fit, down to MEANING_MIN_WIDTH)
+    per_gate_under_shape: bool = False  # the per-gate shapes sit under each shape, not beside it
+    wrap_names: bool = False  # tensor names wrap
+    wrap_shapes: bool = False  # the last resort: even shapes wrap
+
+
+def _chrome(columns: int) -> int:
+    # SIMPLE_HEAD: one space of padding each side of a cell, one between cells, one at each edge.
+    return 3 * columns + 1
+
+
+def plan_columns(rows: list[Row], width: int) -> Plan:
+    """A shape is never split while another column can give way: the meanings wrap, then go,
+    then the per-gate shapes move under the shapes, then the names wrap; only then do shapes.
+
+    >>> from shapecalc.api import shapes
+    >>> rows = summary_rows(shapes("lstm", units=32, input_dim=20))
+    >>> for width in (100, 80, 60, 48, 30):
+    ...     print(width, *plan_columns(rows, width))
+    100 True False False False
+    80 False False False False
+    60 False True False False
+    48 False True True False
+    30 False True True True
+    """
+    table = [COLUMNS, *rows]
+    widths = [max(len(row[index]) for row in table) for index in range(len(COLUMNS))]
+    name, shape, per_gate, params, _ = widths
+    beside = name + shape + per_gate + params
+    if beside + MEANING_MIN_WIDTH + _chrome(5) <= width:
+        return Plan()
+    if beside + _chrome(4) <= width:
+        return Plan(meaning=False)
+    stacked = max(shape, *(len(_under(row)) for row in rows if row.per_gate))
+    if name + stacked + params + _chrome(3) <= width:
+        return Plan(meaning=False, per_gate_under_shape=True)
+    if min(name, NAME_MIN_WIDTH) + stacked + params + _chrome(3) <= width:
+        return Plan(meaning=False, per_gate_under_shape=True, wrap_names=True)
+    return Plan(meaning=False, per_gate_under_shape=True, wrap_names=True, wrap_shapes=True)
+
+
+def _under(row: Row) -> str:
+    return f"  {row.per_gate}"
+
+
+def _table(result: LayerResult, plan: Plan) -> Table:
+    """The tensor table laid out by ``plan``."""
     table = Table(title=title(result), box=box.SIMPLE_HEAD, title_justify="left", show_lines=False)
-    for column in COLUMNS:
-        wraps = column == "meaning" or (wrap_shapes and column in ("shape", "per gate"))
+    columns = [
+        c
+        for c in COLUMNS
+        if (c != "meaning" or plan.meaning) and (c != "per gate" or not plan.per_gate_under_shape)
+    ]
+    for column in columns:
+        wraps = (
+            column == "meaning"
+            or (plan.wrap_names and column == "tensor")
+            or (plan.wrap_shapes and column == "shape")
+        )
         table.add_column(
             column,
             justify="right" if column == "params" else "left",
@@ -82,7 +142,11 @@ def _table(result: LayerResult, *, wrap_shapes: bool) -> Table:
         )
     roles = {t.name: t.role for t in result.tensors}
     for row in summary_rows(result):
-        table.add_row(*row, style=ROLE_STYLES.get(roles[row.name], ""))
+        cells = {"tensor": row.name, "shape": row.shape, "per gate": row.per_gate, "params": row.params,
+                 "meaning": row.meaning}  # fmt: skip
+        if plan.per_gate_under_shape and row.per_gate:
+            cells["shape"] = f"{row.shape}\n{_under(row)}"
+        table.add_row(*(cells[c] for c in columns), style=ROLE_STYLES.get(roles[row.name], ""))
     return table
 
 
