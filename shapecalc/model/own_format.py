@@ -84,6 +84,9 @@ def load_own(document: Any, source: str) -> ModelGraph:
     """The model a parsed shapecalc model file describes."""
     if not isinstance(document, dict):
         raise ShapecalcError(f"{source}: a model file holds a mapping with 'input' and 'layers'")
+    layers = document.get("layers")
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS:  # before validating each of them
+        raise ShapecalcError(f"{source}: {len(layers):,} layers, more than a model may hold ({MAX_LAYERS:,})")
     try:
         model = ModelFile.model_validate(document)
     except ValidationError as error:
