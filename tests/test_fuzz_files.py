@@ -8,6 +8,7 @@ not 0, valid JSON when ``--format json`` succeeds, no traceback, no hang, no cra
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fuzzing import check_run, command_options, time_limit
+from fuzzing import check_run, command_options, dump_json, mutated_documents, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -344,3 +345,28 @@ def test_damaged_files_in_real_processes(
         timeout=60,
     )
     check_run(["model", str(path), "--format", "json"], done.returncode, done.stdout, done.stderr)
+
+
+KERAS_DOCUMENTS = {path.name: json.loads(path.read_text()) for path in sorted(KERAS_DATA.glob("*.json"))}
+KERAS_DOCUMENTS = {name: doc for name, doc in KERAS_DOCUMENTS.items() if not name.endswith(".expected.json")}
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), name=st.sampled_from(sorted(KERAS_DOCUMENTS)))
+def test_keras_files_with_any_node_replaced_keep_the_contract(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    name: str,
+) -> None:
+    """Any node of a real Keras config replaced by a value of another type: exit 0 or one
+    ``Error:`` line with exit 2, never an internal error."""
+    document = data.draw(mutated_documents(KERAS_DOCUMENTS[name]))
+    path = tmp_path_factory.mktemp("mutated") / name
+    path.write_bytes(dump_json(document))
+    code, _, err = run_model(capsys, path, data.draw(st.sampled_from(["json", "table"])))
+    assert code in (0, 2), err

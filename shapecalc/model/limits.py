@@ -8,7 +8,7 @@ seconds or a few hundred MB.
 
 from __future__ import annotations
 
-from shapecalc.errors import shown
+from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
 
 #: Largest model file (and largest ``config.json`` inside a ``.keras`` archive) read.
 MAX_BYTES = 64 * 2**20
@@ -58,3 +58,37 @@ def lone_surrogate(text: str) -> str:
     the text 'x\\ud800' holds a lone surrogate (U+D800 to U+DFFF), which is not Unicode text
     """
     return f"the text {shown(text)} holds a lone surrogate (U+D800 to U+DFFF), which is not Unicode text"
+
+
+def checked_name(value: object, what: str) -> str:
+    """``value`` as a model's or a layer's name: text of at most :data:`MAX_NAME_LENGTH` characters.
+
+    >>> checked_name(3, "m.json: layer 2")
+    Traceback (most recent call last):
+    ...
+    shapecalc.errors.ShapecalcError: m.json: layer 2: the name must be text, got 3
+    """
+    if not isinstance(value, str):
+        raise ShapecalcError(f"{what}: the name must be text, got {shown(value)}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ShapecalcError(f"{what}: the name {shown(value)} is longer than {MAX_NAME_LENGTH:,} characters")
+    return value
+
+
+def layer_place(source: str, position: int, name: str) -> str:
+    """Where an error is, as every message says it: ``m.yaml: layer 3 'lstm_2'`` (a long name cut short).
+
+    >>> layer_place("m.yaml", 3, "lstm_2")
+    "m.yaml: layer 3 'lstm_2'"
+    """
+    return f"{source}: layer {position} {shown(name)}"
+
+
+def shown_ref(ref: object) -> str:
+    """A tensor reference in a message: as written (``enc[0][1]``), cut short when its name is long.
+
+    >>> shown_ref("enc[0][1]")
+    'enc[0][1]'
+    """
+    text = str(ref)
+    return text if len(text) <= SHOWN_LENGTH else shown(text)
