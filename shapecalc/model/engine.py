@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shapecalc.dims import Dim, format_shape, substitute
+from shapecalc.dims import MAX_INT, Dim, format_shape, largest_number, substitute
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import check_positive
 from shapecalc.model.bindings import resolve_bindings
@@ -61,6 +61,28 @@ def propagate(
             raise located(error, graph, node) from None
         rows.append(row)
     return _totals(graph, rows, produced, dtype)
+
+
+def bounded(output: LayerOutput) -> LayerOutput:
+    """``output``, unless a size or parameter count passes int64, as the recurrent layers refuse
+    (MACs are counts and may pass it).
+
+    >>> bounded(LayerOutput(((4, 2**63 - 1),))).shapes
+    ((4, 9223372036854775807),)
+
+    >>> try:
+    ...     bounded(LayerOutput(((4, 2**64),)))
+    ... except ShapecalcError as error:
+    ...     print(error)
+    output shape: 18446744073709551616 is too large (sizes stop at 9223372036854775807)
+    """
+    sizes = [("output shape", size) for shape in output.shapes for size in shape]
+    sizes += [("params", output.params), ("non-trainable params", output.non_trainable)]
+    for what, size in sizes:
+        if largest_number(size) > MAX_INT:
+            text = shown(size) if isinstance(size, int) else shown(str(size))
+            raise ShapecalcError(f"{what}: {text} is too large (sizes stop at {MAX_INT})")
+    return output
 
 
 def _check_ends(graph: ModelGraph) -> None:
@@ -189,7 +211,7 @@ def _run_node(
             tuple(_read(produced, ref) for ref in call.initial_state),
         )
         try:
-            output = run_spec(node.spec, shapes)
+            output = bounded(run_spec(node.spec, shapes))
         except UnknownLayerError:
             if not skip_unknown:
                 raise

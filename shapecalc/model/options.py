@@ -165,6 +165,8 @@ def options_error(error: ValidationError, class_name: str, known: list[str] | No
             message += f" (did you mean {close[0]!r}?)"
     elif isinstance(cause, ShapecalcError):
         message = cause.message
+    elif kind == "list_type":  # also a YAML !!set: it has no order
+        message = f"must be a list, got {shown(value)}"
     elif kind == "literal_error":
         message = f"must be {first['ctx']['expected']}, got {shown(value)}"
     else:

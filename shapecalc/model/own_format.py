@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, Strict, ValidationError
 
 from shapecalc.api import to_dim
 from shapecalc.dims import Dim, sym
@@ -53,6 +53,9 @@ def _dim_or_none(value: Any) -> Dim | None:
 
 
 OptionalDim = Annotated[Any, PlainValidator(_dim_or_none)]
+T = TypeVar("T")
+#: A list, and only a list: a YAML ``!!set`` has no order, so as a shape its axes would be shuffled.
+StrictList = Annotated[list[T], Strict()]
 
 
 class LayerEntry(BaseModel):
@@ -62,8 +65,8 @@ class LayerEntry(BaseModel):
 
     type: str
     name: str | None = None
-    inputs: list[str] | None = None
-    initial_state: list[str] | None = None
+    inputs: StrictList[str] | None = None
+    initial_state: StrictList[str] | None = None
     layer: dict[str, Any] | None = None
     backward_layer: dict[str, Any] | None = None
 
@@ -75,10 +78,10 @@ class ModelFile(BaseModel):
 
     name: str = "model"
     batch: OptionalDim = None
-    input: list[OptionalDim] | None = None
-    inputs: dict[str, list[OptionalDim]] | None = None
-    layers: list[LayerEntry] = Field(min_length=1, max_length=MAX_LAYERS)
-    outputs: list[str] | None = None
+    input: StrictList[OptionalDim] | None = None
+    inputs: dict[str, StrictList[OptionalDim]] | None = None
+    layers: StrictList[LayerEntry] = Field(min_length=1, max_length=MAX_LAYERS)
+    outputs: StrictList[str] | None = None
 
 
 def load_own(document: Any, source: str) -> ModelGraph:
