@@ -105,6 +105,14 @@ def test_every_layer_kind_is_held_to_int64(layer: dict[str, object], what: str |
     assert what is None or f": {what}: " in message, message
 
 
+def test_a_keras_input_size_past_int64_is_refused() -> None:
+    import json
+
+    document = json.loads((KERAS.parent / "stacked_lstm.json").read_text())
+    document["config"]["layers"][0]["config"]["batch_shape"] = [None, 2**63, 4]
+    assert "integers from 1 to 9223372036854775807" in _refused(json.dumps(document).encode(), "m.json")
+
+
 def test_an_output_that_does_not_exist_is_refused() -> None:
     data = b'{"input": [4], "layers": [{"type": "dense", "units": 2}], "outputs": ["dense[5]"]}'
     message = _refused(data, "m.json")

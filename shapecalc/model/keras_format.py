@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shapecalc.dims import Dim
+from shapecalc.dims import MAX_INT, Dim
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import (
     MAX_LAYERS,
@@ -64,10 +64,12 @@ def named_shape(raw: Any, number: int, consumers: set[str], where: str) -> Shape
     for axis, size in enumerate(raw):
         if size is None:
             shape.append(unknown_size(axis, len(raw), number, consumers))
-        elif isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+        elif isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= MAX_INT:
             shape.append(size)
         else:
-            raise ShapecalcError(f"{where}: input sizes must be positive integers or null, got {shown(raw)}")
+            raise ShapecalcError(
+                f"{where}: input sizes must be null or integers from 1 to {MAX_INT} (int64), got {shown(raw)}"
+            )
     return tuple(shape)
 
 
