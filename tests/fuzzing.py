@@ -263,3 +263,83 @@ def command_options(name: str) -> st.SearchStrategy[list[str]]:
     formats = [choice for p in options if p.name == "fmt" for choice in p.type.choices]  # type: ignore[attr-defined]
     fmt = st.sampled_from([["--format", "json"]] * 4 + [["--format", f] for f in formats] + [[]])
     return st.tuples(chosen, extra, fmt).map(lambda t: [*(a for group in t[0] for a in group), *t[1], *t[2]])
+
+
+# --------------------------------------------------------------------------- documents
+#: What a node of a parsed model file may be replaced by: every JSON type, and the values that
+#: broke readers before (a huge integer, a lone surrogate, a long name).
+HOSTILE_NODES: list[object] = [
+    0,
+    -1,
+    7,
+    2.5,
+    float("inf"),
+    "",
+    "x",
+    "\ud800",
+    "n" * 2000,
+    [],
+    [1],
+    ["x", 0, 0],
+    {},
+    {"class_name": "Dense"},
+    None,
+    True,
+    10**5000,
+    2**63,
+]
+
+
+def node_paths(document: object) -> list[tuple[object, ...]]:
+    """The path (keys and indexes) of every node of a parsed document, the root first."""
+    paths: list[tuple[object, ...]] = []
+    stack: list[tuple[tuple[object, ...], object]] = [((), document)]
+    while stack:
+        path, node = stack.pop()
+        paths.append(path)
+        if isinstance(node, dict):
+            stack.extend(((*path, key), value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, index), value) for index, value in enumerate(node))
+    return paths
+
+
+def replaced(document: object, path: tuple[object, ...], value: object) -> object:
+    """A copy of ``document`` with the node at ``path`` replaced by ``value``."""
+    if not path:
+        return value
+    copy = dict(document) if isinstance(document, dict) else list(document)  # type: ignore[call-overload]
+    copy[path[0]] = replaced(copy[path[0]], path[1:], value)
+    return copy
+
+
+@st.composite
+def mutated_documents(draw: st.DrawFn, document: object) -> object:
+    """``document`` with one to three nodes replaced by :data:`HOSTILE_NODES` or by a node
+    moved from elsewhere in it (a layer where a shape belongs, a shape where a name belongs)."""
+    for _ in range(draw(st.integers(1, 3))):
+        paths = node_paths(document)
+        path = draw(st.sampled_from(paths))
+        if draw(st.integers(0, 3)) == 0:
+            donor: object = document
+            for step in draw(st.sampled_from(paths)):
+                donor = donor[step]  # type: ignore[index]
+            value = donor
+        else:
+            value = draw(st.sampled_from(HOSTILE_NODES))
+        document = replaced(document, path, value)
+    return document
+
+
+def dump_json(document: object) -> bytes:
+    """``document`` as JSON text as a file would hold it (a lone surrogate as its escape)."""
+    import sys
+
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if limit:
+        sys.set_int_max_str_digits(0)  # the huge integers must reach the file
+    try:
+        return json.dumps(document).encode()
+    finally:
+        if limit:
+            sys.set_int_max_str_digits(limit)

@@ -8,6 +8,7 @@ not 0, valid JSON when ``--format json`` succeeds, no traceback, no hang, no cra
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fuzzing import check_run, command_options, time_limit
+from fuzzing import check_run, command_options, dump_json, mutated_documents, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -235,7 +236,7 @@ def alias_bomb(levels: int = 9) -> str:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bomb.yaml", alias_bomb(), "input"),
+        ("bomb.yaml", alias_bomb(), "more than 1,000,000 values (numbers, strings, lists, mappings), YAML"),
         ("deep.yaml", "input: " + "[" * 100_000 + "]" * 100_000 + "\n", "YAML nested too deeply"),
         ("compact.yaml", "input:\n" + "- " * 100_000 + "3\n", "YAML nested too deeply"),
         ("deep.json", '{"input": ' + "[" * 100_000 + "]" * 100_000 + "}", "JSON nested too deeply"),
@@ -243,7 +244,7 @@ def alias_bomb(levels: int = 9) -> str:
         (
             "many.json",
             '{"input": [4], "layers": [' + ", ".join(['{"type": "dense", "units": 2}'] * 100_001) + "]}",
-            "at most 100000",
+            "100,001 layers, more than a model may hold (100,000)",
         ),
         ("empty.yaml", "", "a model file holds a mapping"),
         ("spaces.toml", "   \n\n", "layers is required"),
@@ -344,3 +345,77 @@ def test_damaged_files_in_real_processes(
         timeout=60,
     )
     check_run(["model", str(path), "--format", "json"], done.returncode, done.stdout, done.stderr)
+
+
+KERAS_DOCUMENTS = {path.name: json.loads(path.read_text()) for path in sorted(KERAS_DATA.glob("*.json"))}
+KERAS_DOCUMENTS = {name: doc for name, doc in KERAS_DOCUMENTS.items() if not name.endswith(".expected.json")}
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), name=st.sampled_from(sorted(KERAS_DOCUMENTS)))
+def test_keras_files_with_any_node_replaced_keep_the_contract(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    name: str,
+) -> None:
+    """Any node of a real Keras config replaced by a value of another type: exit 0 or one
+    ``Error:`` line with exit 2, never an internal error."""
+    document = data.draw(mutated_documents(KERAS_DOCUMENTS[name]))
+    path = tmp_path_factory.mktemp("mutated") / name
+    path.write_bytes(dump_json(document))
+    code, out, err = run_model(capsys, path, data.draw(st.sampled_from(["json", "table"])))
+    assert code in (0, 2), err
+    assert len(err) < 1000, err  # every echoed name and value is cut short
+    if code == 0 and out.startswith("{"):
+        assert_int64(json.loads(out))
+
+
+def assert_int64(answer: dict[str, object]) -> None:
+    """Every size and parameter count of a model's JSON answer fits in int64."""
+    from shapecalc.dims import MAX_INT
+
+    numbers: list[object] = [answer["params"]]
+    stack: list[object] = [layer["output_shape"] for layer in answer["layers"]]  # type: ignore[attr-defined,index]
+    numbers += [layer["params"] for layer in answer["layers"]]  # type: ignore[attr-defined,index]
+    while stack:
+        item = stack.pop()
+        (stack.extend if isinstance(item, list) else numbers.append)(item)  # type: ignore[operator]
+    assert [n for n in numbers if isinstance(n, int) and abs(n) > MAX_INT] == [], answer
+
+
+def bombed(document: object, path: tuple[object, ...]) -> bytes:
+    """``document`` as YAML (JSON is YAML's flow style) with a billion-laughs alias at ``path``."""
+    from fuzzing import replaced
+
+    text = dump_json(replaced(document, path, "BOMB")).decode().replace('"BOMB"', "*a9", 1)
+    anchors = alias_bomb().split("\ninput:")[0]
+    return f"- {anchors.replace(chr(10), chr(10) + '  ')}\n- {text}\n".encode()
+
+
+@settings(
+    max_examples=max(EXAMPLES // 20, 5),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data(), name=st.sampled_from(sorted(KERAS_DOCUMENTS)))
+def test_an_alias_bomb_anywhere_is_refused_at_once(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    data: st.DataObject,
+    name: str,
+) -> None:
+    """Aliases are counted where they are used, in the name, a layer's option or a shape alike."""
+    from fuzzing import node_paths
+
+    document = KERAS_DOCUMENTS[name]
+    path = tmp_path_factory.mktemp("bomb") / "bomb.yaml"
+    path.write_bytes(bombed(document, data.draw(st.sampled_from(node_paths(document)))))
+    started = time.perf_counter()
+    code, _, err = run_model(capsys, path)
+    assert time.perf_counter() - started < 5
+    assert code == 2 and "YAML aliases expanded" in err, err

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shapecalc.dims import Dim, format_shape, substitute
-from shapecalc.errors import ShapecalcError
+from shapecalc.dims import MAX_INT, Dim, format_shape, largest_number, substitute
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import check_positive
 from shapecalc.model.bindings import resolve_bindings
 from shapecalc.model.graph import LayerNode, LayerSpec, ModelGraph, Shape, TensorRef
 from shapecalc.model.layers import recurrent, registry
 from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, UnknownLayerError, same_size
+from shapecalc.model.limits import layer_place, shown_ref
 from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
 
 
@@ -46,6 +47,7 @@ def propagate(
     if bindings:
         declared = (node.input_shape for node in graph.layers if node.input_shape is not None)
         bindings = resolve_bindings(bindings, declared)
+    _check_ends(graph)
     produced: dict[TensorRef, Shape] = {}
     unknown: set[str] = set()
     rows: list[LayerRow] = []
@@ -61,6 +63,42 @@ def propagate(
     return _totals(graph, rows, produced, dtype)
 
 
+def bounded(output: LayerOutput) -> LayerOutput:
+    """``output``, unless a size or parameter count passes int64, as the recurrent layers refuse
+    (MACs are counts and may pass it).
+
+    >>> bounded(LayerOutput(((4, 2**63 - 1),))).shapes
+    ((4, 9223372036854775807),)
+
+    >>> try:
+    ...     bounded(LayerOutput(((4, 2**64),)))
+    ... except ShapecalcError as error:
+    ...     print(error)
+    output shape: 18446744073709551616 is too large (sizes stop at 9223372036854775807)
+    """
+    sizes = [("output shape", size) for shape in output.shapes for size in shape]
+    sizes += [("params", output.params), ("non-trainable params", output.non_trainable)]
+    for what, size in sizes:
+        if largest_number(size) > MAX_INT:
+            text = shown(size) if isinstance(size, int) else shown(str(size))
+            raise ShapecalcError(f"{what}: {text} is too large (sizes stop at {MAX_INT})")
+    return output
+
+
+def _check_ends(graph: ModelGraph) -> None:
+    """Refuse model inputs that are not input layers, and outputs that name no layer."""
+    by_name = {node.name: node for node in graph.layers}
+    for ref in graph.inputs:
+        node = by_name.get(ref.layer)
+        if node is None or node.input_shape is None or (ref.node, ref.index) != (0, 0):
+            raise ShapecalcError(
+                f"{graph.source}: the model's input {shown_ref(ref)} is not an input layer of it"
+            )
+    for ref in graph.outputs:
+        if ref.layer not in by_name:
+            raise ShapecalcError(f"{graph.source}: the model's output {shown_ref(ref)} names no layer of it")
+
+
 def clear_caches() -> None:
     """Forget memoised layer results (benchmarks measure cold runs)."""
     registry._apply.cache_clear()
@@ -69,8 +107,11 @@ def clear_caches() -> None:
 
 def located(error: ShapecalcError, graph: ModelGraph, node: LayerNode) -> LocatedError:
     """``error`` prefixed with the file, the layer's index and name: ``m.yaml: layer 3 'lstm_2': ...``."""
-    where = f"input '{node.name}'" if node.input_shape is not None else f"layer {node.position} '{node.name}'"
-    return LocatedError(error.message, error.option, code=error.code, where=f"{graph.source}: {where}")
+    if node.input_shape is not None:
+        where = f"{graph.source}: input {shown(node.name)}"
+    else:
+        where = layer_place(graph.source, node.position, node.name)
+    return LocatedError(error.message, error.option, code=error.code, where=where)
 
 
 def run_spec(spec: LayerSpec, call: LayerCall) -> LayerOutput:
@@ -100,7 +141,7 @@ def _in_order(graph: ModelGraph) -> list[LayerNode]:
         for node in graph.layers:
             if node.name in seen:
                 raise ShapecalcError(
-                    f"{graph.source}: layer {node.position}: the name {node.name!r} is taken"
+                    f"{graph.source}: layer {node.position}: the name {shown(node.name)} is taken"
                 )
             seen.add(node.name)
     done: set[str] = set()
@@ -133,7 +174,11 @@ def _in_order(graph: ModelGraph) -> list[LayerNode]:
                     source = by_name.get(ref.layer)
                     if source is None:
                         raise located(
-                            ShapecalcError(f"reads {ref}, but no layer is called {ref.layer!r}"), graph, node
+                            ShapecalcError(
+                                f"reads {shown_ref(ref)}, but no layer is called {shown(ref.layer)}"
+                            ),
+                            graph,
+                            node,
                         )
                     if source.name not in done:
                         stack.append((source, False))
@@ -166,7 +211,7 @@ def _run_node(
             tuple(_read(produced, ref) for ref in call.initial_state),
         )
         try:
-            output = run_spec(node.spec, shapes)
+            output = bounded(run_spec(node.spec, shapes))
         except UnknownLayerError:
             if not skip_unknown:
                 raise
@@ -246,7 +291,24 @@ def _read(produced: Mapping[TensorRef, Shape], ref: TensorRef) -> Shape:
     try:
         return produced[ref]
     except KeyError:
-        raise ShapecalcError(f"reads {ref}, which layer {ref.layer!r} does not produce") from None
+        raise ShapecalcError(
+            f"reads {shown_ref(ref)}, which layer {shown(ref.layer)} does not produce"
+        ) from None
+
+
+def _output(
+    graph: ModelGraph, ref: TensorRef, produced: Mapping[TensorRef, Shape], row: LayerRow
+) -> Shape | None:
+    """The shape of the model's output ``ref`` (``None`` when its layer's shapes are unknown)."""
+    if row.status != OK:
+        return None
+    if ref not in produced:
+        count = len(row.shapes or ())
+        raise ShapecalcError(
+            f"{graph.source}: the model's output {shown_ref(ref)} does not exist: "
+            f"layer {shown(ref.layer)} gives {count} output(s) per call"
+        )
+    return produced[ref]
 
 
 def dim_sum(values: list[Dim]) -> Dim:
@@ -282,9 +344,7 @@ def _totals(
         sequential=graph.sequential,
         rows=tuple(rows),
         inputs=tuple(produced[ref] for ref in graph.inputs),
-        outputs=tuple(
-            produced.get(ref) if by_name[ref.layer].status == OK else None for ref in graph.outputs
-        ),
+        outputs=tuple(_output(graph, ref, produced, by_name[ref.layer]) for ref in graph.outputs),
         params=params,
         non_trainable=non_trainable,
         macs=macs,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from shapecalc.dims import Dim
+from shapecalc.dims import MAX_INT, Dim
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import (
     MAX_LAYERS,
@@ -32,6 +32,7 @@ from shapecalc.model.graph import (
     unknown_size,
 )
 from shapecalc.model.layers.registry import MODEL_CLASSES, layer_spec
+from shapecalc.model.limits import checked_name, layer_place
 
 WRAPPERS = ("Bidirectional", "TimeDistributed")
 #: Call arguments that carry no tensor shapecalc needs.
@@ -51,7 +52,7 @@ def load_keras(document: Mapping[str, Any], source: str) -> ModelGraph:
     if class_name in ("Functional", "Model"):
         return _functional(document, source)
     raise ShapecalcError(
-        f"{source}: a Keras {class_name!r} is not a model; expected Sequential or Functional"
+        f"{source}: a Keras {shown(class_name)} is not a model; expected Sequential or Functional"
     )
 
 
@@ -63,10 +64,12 @@ def named_shape(raw: Any, number: int, consumers: set[str], where: str) -> Shape
     for axis, size in enumerate(raw):
         if size is None:
             shape.append(unknown_size(axis, len(raw), number, consumers))
-        elif isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+        elif isinstance(size, int) and not isinstance(size, bool) and 1 <= size <= MAX_INT:
             shape.append(size)
         else:
-            raise ShapecalcError(f"{where}: input sizes must be positive integers or null, got {shown(raw)}")
+            raise ShapecalcError(
+                f"{where}: input sizes must be null or integers from 1 to {MAX_INT} (int64), got {shown(raw)}"
+            )
     return tuple(shape)
 
 
@@ -87,16 +90,23 @@ def _layers(config: Mapping[str, Any], where: str) -> list[Mapping[str, Any]]:
     return [_mapping(layer, where) for layer in layers]
 
 
-def _name(layer: Mapping[str, Any], position: int) -> str:
+def _class_name(layer: Mapping[str, Any], where: str) -> str:
+    name = layer.get("class_name")
+    if not isinstance(name, str):
+        raise ShapecalcError(f"{where}: a layer's class_name must be text, got {shown(name)}")
+    return name
+
+
+def _name(layer: Mapping[str, Any], position: int, source: str) -> str:
     config = layer.get("config")
     name = layer.get("name") or (config.get("name") if isinstance(config, dict) else None)
-    return str(name) if name else f"layer_{position}"
+    return checked_name(name, f"{source}: layer {position}") if name else f"layer_{position}"
 
 
 def keras_layer_spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
     """A Keras layer entry as a spec: its class, its config (inert arguments set aside), and
     the layer or model it wraps."""
-    class_name = str(layer.get("class_name"))
+    class_name = _class_name(layer, where)
     config = layer.get("config")
     config = dict(config) if isinstance(config, dict) else {}
     config.pop("name", None)  # the layer's name, as in a shapecalc file: not an option
@@ -122,17 +132,17 @@ def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
     config = document.get("config")
     # Keras 2.2 wrote a Sequential's config as the bare list of layers.
     config = {"layers": config} if isinstance(config, list) else _mapping(config, source)
-    name = str(config.get("name") or "sequential")
+    name = checked_name(config.get("name") or "sequential", source)
     nodes: list[LayerNode] = []
     previous: str | None = None
     layers = _layers(config, source)
-    classes = [str(layer.get("class_name")) for layer in layers]
+    classes = [_class_name(layer, source) for layer in layers]
     first = {next((name for name in classes if name != "InputLayer"), "")}
     for position, layer in enumerate(layers, 1):
-        layer_name = _name(layer, position)
-        where = f"{source}: layer {position} '{layer_name}'"
+        layer_name = _name(layer, position, source)
+        where = layer_place(source, position, layer_name)
         if layer.get("class_name") == "InputLayer":
-            shape = named_shape(_batch_shape(layer), 1, first, where)
+            shape = named_shape(_batch_shape(layer, where), 1, first, where)
             nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
             previous = layer_name
             continue
@@ -149,8 +159,8 @@ def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
     return ModelGraph(name, source, "keras", tuple(nodes), inputs, (TensorRef(previous),))
 
 
-def _batch_shape(layer: Mapping[str, Any]) -> Any:
-    config = _mapping(layer.get("config"), str(layer.get("name")))
+def _batch_shape(layer: Mapping[str, Any], where: str) -> Any:
+    config = _mapping(layer.get("config"), where)
     if "batch_shape" in config:
         return config["batch_shape"]
     if "batch_input_shape" in config:
@@ -182,23 +192,26 @@ def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
     calls: dict[str, tuple[Call, ...]] = {}
     consumers: dict[str, set[str]] = {}
     for position, layer in enumerate(layers, 1):
-        layer_name = _name(layer, position)
-        where = f"{source}: layer {position} '{layer_name}'"
-        calls[layer_name] = tuple(_call(node, where) for node in layer.get("inbound_nodes") or ())
+        layer_name = _name(layer, position, source)
+        where = layer_place(source, position, layer_name)
+        inbound = layer.get("inbound_nodes") or []
+        if not isinstance(inbound, list):
+            raise ShapecalcError(f"{where}: inbound_nodes must be a list of calls, got {shown(inbound)}")
+        calls[layer_name] = tuple(_call(node, where) for node in inbound)
         for call in calls[layer_name]:
             for ref in call.inputs:
-                consumers.setdefault(ref.layer, set()).add(str(layer.get("class_name")))
+                consumers.setdefault(ref.layer, set()).add(_class_name(layer, where))
     nodes: list[LayerNode] = []
     for position, layer in enumerate(layers, 1):
-        layer_name = _name(layer, position)
-        where = f"{source}: layer {position} '{layer_name}'"
+        layer_name = _name(layer, position, source)
+        where = layer_place(source, position, layer_name)
         if layer.get("class_name") == "InputLayer":
             number = numbers.get(layer_name, 1)
-            shape = named_shape(_batch_shape(layer), number, consumers.get(layer_name, set()), where)
+            shape = named_shape(_batch_shape(layer, where), number, consumers.get(layer_name, set()), where)
             nodes.append(LayerNode(position, layer_name, LayerSpec("InputLayer"), input_shape=shape))
             continue
         nodes.append(LayerNode(position, layer_name, keras_layer_spec(layer, where), calls[layer_name]))
-    name = str(config.get("name") or "functional")
+    name = checked_name(config.get("name") or "functional", source)
     return ModelGraph(
         name, source, "keras", tuple(nodes), input_refs, outputs, sequential=False, class_name="Functional"
     )
@@ -231,18 +244,20 @@ def _call(node: Any, where: str) -> Call:
     if isinstance(node, dict):
         inputs = tuple(_tensors(node.get("args", []), where))
         kwargs = node.get("kwargs") or {}
+        if not isinstance(kwargs, dict):
+            raise ShapecalcError(f"{where}: the call's kwargs must be a mapping, got {shown(kwargs)}")
         states = tuple(_tensors(kwargs.get("initial_state", []), where))
         for key, value in kwargs.items():
             if key not in ("initial_state", *IGNORED_CALL_ARGUMENTS) and any(
                 True for _ in _tensors(value, where)
             ):
                 raise ShapecalcError(
-                    f"{where}: the call argument {key!r} takes a tensor, which shapecalc cannot follow"
+                    f"{where}: the call argument {shown(key)} takes a tensor, which shapecalc cannot follow"
                 )
         return Call(inputs, states)
     if isinstance(node, list):
         return Call(tuple(_ref(item, where) for item in node))
-    raise ShapecalcError(f"{where}: unreadable inbound node {node!r}")
+    raise ShapecalcError(f"{where}: unreadable inbound node {shown(node)}")
 
 
 def _tensors(value: Any, where: str) -> Iterator[TensorRef]:

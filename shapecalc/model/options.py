@@ -27,7 +27,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, PlainValidator, Valida
 
 from shapecalc.api import to_dim
 from shapecalc.dims import Dim, Expr
-from shapecalc.errors import ShapecalcError, shown
+from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
 from shapecalc.geometry import check_positive
 
 
@@ -165,6 +165,8 @@ def options_error(error: ValidationError, class_name: str, known: list[str] | No
             message += f" (did you mean {close[0]!r}?)"
     elif isinstance(cause, ShapecalcError):
         message = cause.message
+    elif kind == "list_type":  # also a YAML !!set: it has no order
+        message = f"must be a list, got {shown(value)}"
     elif kind == "literal_error":
         message = f"must be {first['ctx']['expected']}, got {shown(value)}"
     else:
@@ -181,6 +183,8 @@ def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
     """
     text = ""
     for part in location:
+        if not isinstance(part, int) and len(str(part)) > SHOWN_LENGTH:  # a 100 KB key, echoed
+            part = shown(str(part))
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, Strict, ValidationError
 
 from shapecalc.api import to_dim
 from shapecalc.dims import Dim, sym
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import check_positive
 from shapecalc.model.graph import (
     MAX_LAYERS,
@@ -38,6 +38,7 @@ from shapecalc.model.graph import (
 from shapecalc.model.keras_format import is_keras_document, keras_layer_spec, load_keras, same_backward
 from shapecalc.model.layers.base import LocatedError
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
+from shapecalc.model.limits import checked_name, layer_place
 from shapecalc.model.options import field_path, options_error
 
 #: Keys of a layer entry that are not layer options.
@@ -52,6 +53,9 @@ def _dim_or_none(value: Any) -> Dim | None:
 
 
 OptionalDim = Annotated[Any, PlainValidator(_dim_or_none)]
+T = TypeVar("T")
+#: A list, and only a list: a YAML ``!!set`` has no order, so as a shape its axes would be shuffled.
+StrictList = Annotated[list[T], Strict()]
 
 
 class LayerEntry(BaseModel):
@@ -61,8 +65,8 @@ class LayerEntry(BaseModel):
 
     type: str
     name: str | None = None
-    inputs: list[str] | None = None
-    initial_state: list[str] | None = None
+    inputs: StrictList[str] | None = None
+    initial_state: StrictList[str] | None = None
     layer: dict[str, Any] | None = None
     backward_layer: dict[str, Any] | None = None
 
@@ -74,27 +78,31 @@ class ModelFile(BaseModel):
 
     name: str = "model"
     batch: OptionalDim = None
-    input: list[OptionalDim] | None = None
-    inputs: dict[str, list[OptionalDim]] | None = None
-    layers: list[LayerEntry] = Field(min_length=1, max_length=MAX_LAYERS)
-    outputs: list[str] | None = None
+    input: StrictList[OptionalDim] | None = None
+    inputs: dict[str, StrictList[OptionalDim]] | None = None
+    layers: StrictList[LayerEntry] = Field(min_length=1, max_length=MAX_LAYERS)
+    outputs: StrictList[str] | None = None
 
 
 def load_own(document: Any, source: str) -> ModelGraph:
     """The model a parsed shapecalc model file describes."""
     if not isinstance(document, dict):
         raise ShapecalcError(f"{source}: a model file holds a mapping with 'input' and 'layers'")
+    layers = document.get("layers")
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS:  # before validating each of them
+        raise ShapecalcError(f"{source}: {len(layers):,} layers, more than a model may hold ({MAX_LAYERS:,})")
     try:
         model = ModelFile.model_validate(document)
     except ValidationError as error:
         raise _file_error(error, source) from None
+    checked_name(model.name, source)
     batch = model.batch if model.batch is not None else sym("batch")
     nodes = _input_nodes(model, batch, source)
     sequential = len(nodes) == 1
     previous = nodes[0].name
     names = _layer_names(model.layers, {node.name for node in nodes}, source)
     for position, (entry, name) in enumerate(zip(model.layers, names, strict=True), 1):
-        where = f"{source}: layer {position} '{name}'"
+        where = layer_place(source, position, name)
         spec = _spec(entry, where)
         try:
             inputs = tuple(_ref(text) for text in entry.inputs) if entry.inputs else (TensorRef(previous),)
@@ -124,7 +132,7 @@ def _input_nodes(model: ModelFile, batch: Dim, source: str) -> list[LayerNode]:
     nodes = []
     for number, (name, dims) in enumerate(named.items(), 1):
         if not dims:
-            raise ShapecalcError(f"{source}: input {name!r} needs at least one size besides the batch")
+            raise ShapecalcError(f"{source}: input {shown(name)} needs at least one size besides the batch")
         shape = _shape(batch, dims, number, consumers)
         nodes.append(LayerNode(0, name, LayerSpec("InputLayer"), input_shape=shape))
     return nodes
@@ -169,8 +177,12 @@ def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> lis
     """Given names, or Keras-style ones (``lstm``, ``lstm_1``, ...) for layers without."""
     used = set(taken)
     for position, entry in enumerate(entries, 1):
+        if entry.name:
+            checked_name(entry.name, f"{source}: layer {position}")
         if entry.name and entry.name in used:
-            raise ShapecalcError(f"the name {entry.name!r} is taken", option=f"{source}: layer {position}")
+            raise ShapecalcError(
+                f"the name {shown(entry.name)} is taken", option=f"{source}: layer {position}"
+            )
         if entry.name:
             used.add(entry.name)
     counters: dict[str, int] = {}
@@ -206,7 +218,7 @@ def _ref(text: str) -> TensorRef:
     """``enc`` (output 0), ``enc[1]`` (output 1) or ``enc[0][1]`` (call 0, output 1)."""
     match = _REF.fullmatch(text.strip())
     if not match:
-        raise ShapecalcError(f"{text!r} is not a tensor reference (use name, name[1] or name[0][1])")
+        raise ShapecalcError(f"{shown(text)} is not a tensor reference (use name, name[1] or name[0][1])")
     first, second = match.group("a"), match.group("b")
     if second is not None:
         return TensorRef(match.group("layer"), int(first), int(second))

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from shapecalc.dims import Dim, format_shape
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.options import LAYER_ARGUMENTS, Options, accepted_keys
 from shapecalc.result import LayerResult
@@ -42,7 +42,7 @@ class UnknownLayerError(ShapecalcError):
 
     def __init__(self, class_name: str) -> None:
         super().__init__(
-            f"unknown layer class {class_name!r}: shapecalc has no shape rule for it "
+            f"unknown layer class {shown(class_name)}: shapecalc has no shape rule for it "
             "(use --skip-unknown to list it and go on)"
         )
         self.class_name = class_name

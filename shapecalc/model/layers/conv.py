@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator
 
 from shapecalc.dims import Dim, floordiv
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import conv_output_length, normalize_tuple, valid_padding_constraint
 from shapecalc.model.graph import Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, flat_size, require_rank
@@ -207,7 +207,7 @@ def _as_margins(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_as_margins(item) for item in value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ShapecalcError(f"must be a non-negative integer or a list of them, got {value!r}")
+        raise ShapecalcError(f"must be a non-negative integer or a list of them, got {shown(value)}")
     return value
 
 
@@ -234,12 +234,12 @@ def _margin_pairs(value: Any, rank: int, option: str) -> tuple[tuple[int, int], 
     if rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
         return ((value[0], value[1]),)
     if len(value) != rank:
-        raise ShapecalcError(f"needs {rank} entries, got {list(value)}", option=option)
+        raise ShapecalcError(f"needs {rank} entries, got {shown(list(value))}", option=option)
     pairs = []
     for item in value:
         pair = (item, item) if isinstance(item, int) else tuple(item)
-        if len(pair) != 2:
-            raise ShapecalcError(f"needs (before, after) pairs, got {list(value)}", option=option)
+        if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+            raise ShapecalcError(f"needs (before, after) pairs, got {shown(list(value))}", option=option)
         pairs.append((pair[0], pair[1]))
     return tuple(pairs)
 

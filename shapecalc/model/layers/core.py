@@ -186,8 +186,12 @@ def reshape(options: ReshapeOptions, call: LayerCall) -> LayerOutput:
                 f"cannot reshape {format_shape(shape)} ({total} values per sample) to {list(target)}",
                 option="target_shape",
             )
-        target = tuple(floordiv(total, known) if d == -1 else d for d in target)
-        return LayerOutput(((shape[0], *target),))
+        inferred = floordiv(total, known)
+        target = tuple(inferred if d == -1 else d for d in target)
+        # A symbolic size must divide evenly, as Keras checks once the size is known.
+        text = str(total) if isinstance(total, int) or total.names() == {str(total)} else f"({total})"
+        condition = None if inferred * known == total else f"{text} % {known} == 0"
+        return LayerOutput(((shape[0], *target),), constraints=(condition,) if condition else ())
     if isinstance(total, int) and isinstance(known, int) and total != known:
         raise ShapecalcError(
             f"cannot reshape {format_shape(shape)} ({total} values per sample) to {list(target)} ({known})",
