@@ -20,12 +20,19 @@ from fuzzing import INJECTIONS, RAW_CONTROL, check_run, hostile_text, time_limit
 from hypothesis import HealthCheck, given, settings
 from markdown_it import MarkdownIt
 
+from shapecalc.model.limits import MAX_NAME_LENGTH
 from shapecalc.render.inert import NAME_LENGTH, cut, markdown_code, markdown_text, terminal, visible, xml
 
 KERAS_DATA = Path(__file__).parent / "data" / "keras"
 FORMATS = ("table", "json", "markdown", "svg", "html")
-LONG = "L" * 10_000
-NAMES = [*INJECTIONS, LONG, "\x1b[2J" + "x" * 5000 + "\u202e"]
+#: Near the longest name a model file may hold (longer ones, and lone surrogates, are refused);
+#: the tests add a few characters to it.
+LONG = "L" * (MAX_NAME_LENGTH - 10)
+NAMES = [
+    *(name for name in INJECTIONS if not any(0xD800 <= ord(c) <= 0xDFFF for c in name)),
+    LONG,
+    "\x1b[2J" + "x" * (MAX_NAME_LENGTH - 16) + "\u202e",
+]
 #: GitHub-flavoured enough: CommonMark with tables.
 COMMONMARK = MarkdownIt("commonmark").enable("table")
 EXAMPLES = int(os.environ.get("SHAPECALC_FUZZ_EXAMPLES", "400")) // 8
@@ -265,3 +272,13 @@ def test_a_code_span_shows_its_text_exactly(name):
     import html
 
     assert html.unescape(code) == visible(name)
+
+
+@pytest.mark.parametrize("name", ["\ud800x\udcff", "\x1b[2J" + "L" * 20_000])
+def test_names_a_model_file_may_not_hold_are_refused_inertly(run_cli, tmp_path: Path, name: str) -> None:
+    path = tmp_path / "m.json"
+    text = json.dumps({"input": [4], "layers": [{"type": "dense", "units": 2, "name": name}]})
+    path.write_text(text, encoding="utf-8")
+    result = run_cli("model", str(path))
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and "\x1b" not in result.err and len(result.err) < 600

@@ -143,9 +143,9 @@ def test_json_is_utf8_whatever_the_output_encoding(tmp_path, encoding):
             assert "σ" in json.loads(text)["error"]
 
 
-def test_a_lone_surrogate_in_a_name_stays_exact_in_json(tmp_path):
-    """A JSON model file may hold a lone surrogate (``"\\ud800"``): the output is still valid UTF-8
-    and parses back to the same name."""
+def test_a_lone_surrogate_in_a_name_is_refused_in_one_line(tmp_path):
+    """A JSON model file may spell a lone surrogate (``"\\ud800"``), which no UTF-8 output can
+    carry: the file is refused with one line, whatever the output encoding."""
     path = tmp_path / "m.json"
     path.write_text('{"input": [4], "layers": [{"type": "dense", "units": 2, "name": "a\\ud800b"}]}')
     done = subprocess.run(
@@ -154,5 +154,5 @@ def test_a_lone_surrogate_in_a_name_stays_exact_in_json(tmp_path):
         env=environment(),
         timeout=60,
     )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.decode("utf-8"))["layers"][-1]["name"] == "a\ud800b"
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.decode("utf-8").startswith("Error: m.json: ") and done.stderr.count(b"\n") == 1
