@@ -17,6 +17,7 @@ from shapecalc.cli.group import AliasedGroup, UserInterruptError
 from shapecalc.cli.layers import layer_command
 from shapecalc.cli.model import model_command
 from shapecalc.cli.output import piped_width
+from shapecalc.cli.weights import weights_command
 from shapecalc.options import LAYERS
 
 __all__ = ["UserInterruptError", "cli", "piped_width"]
@@ -63,3 +64,4 @@ cli.add_command(batch)
 cli.add_command(model_command)
 cli.add_command(layers_command)
 cli.add_command(examples_command)
+cli.add_command(weights_command)
