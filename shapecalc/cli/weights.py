@@ -37,9 +37,9 @@ def weights_command(file: str, fmt: str, layer: str | None) -> None:
 
     \b
     Examples:
-      shapecalc weights model.safetensors
-      shapecalc weights checkpoint.pt --layer encoder.lstm
-      shapecalc weights model.keras --format json
+      shapecalc weights tagger.safetensors
+      shapecalc weights checkpoint_legacy.pt --layer lstm
+      shapecalc weights tagger.keras --format json
     """
     from shapecalc.render.weights import render_weights  # the readers and renderer load only when it runs
     from shapecalc.weights.reader import read_weights

@@ -29,11 +29,12 @@ DTYPES = {
 
 
 def looks_like_safetensors(head: bytes, size: int) -> bool:
-    """Whether the first bytes are a plausible safetensors header start (length, then ``{``)."""
+    """Whether the first bytes start a safetensors header (a length, then ``{``); a length the
+    file cannot hold still counts, so that the reader can say so."""
     if len(head) < 9:
         return False
     (length,) = struct.unpack("<Q", head[:8])
-    return 2 <= length <= size - 8 and head[8:9] == b"{"
+    return length >= 2 and head[8:9] == b"{"
 
 
 def read_safetensors(handle: IO[bytes], size: int) -> FileContents:
