@@ -177,27 +177,24 @@ def _dataset(name: str, dataset: Any) -> StoredTensor:
 def _keras3_weights(h5: Any, configs: Mapping[str, KerasLayer], fmt: str) -> FileContents:
     tensors: list[StoredTensor] = []
     layers: list[KerasLayer] = []
-    groups = dict(_children(h5.get("layers")))
-    order = [key for key in configs if key in groups] + sorted(key for key in groups if key not in configs)
-    for key in order:
-        group = groups[key]
-        layer = configs.get(key) or KerasLayer(key, _guess_class(key), None)
-        found = list(_layer_variables(group, [], layer.class_name, layer.config, 0))
-        tensors += found
+    # Groups are keyed by class (``lstm_1`` is the model's second LSTM); the layer's own name,
+    # which configs and variable paths use, is its vars group's ``name``.
+    groups = {_vars_name(group) or key: (key, group) for key, group in _children(h5.get("layers"))}
+    order = [name for name in configs if name in groups] + sorted(
+        name for name in groups if name not in configs
+    )
+    for name in order:
+        key, group = groups[name]
+        layer = configs.get(name) or KerasLayer(name, _guess_class(key), None)
+        tensors += _layer_variables(group, [], layer.class_name, layer.config, 0)
         if layer.class_name in RECURRENT or layer.class_name == "Bidirectional":
-            layers.append(_with_path(layer, group, key))
+            layers.append(layer)
     others = []
     if "optimizer" in h5:
         state = list(_layer_variables(h5["optimizer"], ["optimizer"], None, None, 0))
         if state:
             others.append(TensorSummary("optimizer state", len(state), sum(t.bytes for t in state)))
     return FileContents(fmt, tensors, others=others, keras_layers=layers)
-
-
-def _with_path(layer: KerasLayer, group: Any, key: str) -> KerasLayer:
-    # The variable paths start with the name Keras gave the layer (its vars group's name).
-    path = _vars_name(group) or key
-    return KerasLayer(path, layer.class_name, layer.config, layer.inner, layer.input_shape)
 
 
 def _vars_name(group: Any) -> str | None:

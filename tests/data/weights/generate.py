@@ -80,7 +80,9 @@ def torch_files(expected: dict[str, Any]) -> None:
 
 
 def _torch_expected(module: Any) -> dict[str, Any]:
-    tensors = [[k, list(v.shape), str(v.dtype).removeprefix("torch.")] for k, v in module.state_dict().items()]
+    tensors = [
+        [k, list(v.shape), str(v.dtype).removeprefix("torch.")] for k, v in module.state_dict().items()
+    ]
     return {"tensors": tensors, "params": sum(p.numel() for p in module.parameters())}
 
 
