@@ -17,11 +17,19 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from shapecalc.errors import ShapecalcError
-from shapecalc.weights.tensors import FileContents, KerasLayer, StoredTensor, TensorSummary, checked_shape
+from shapecalc.weights.tensors import (
+    FileContents,
+    KerasLayer,
+    StoredTensor,
+    TensorSummary,
+    brief,
+    checked_shape,
+)
 
 #: The recurrent classes rebuilt from a Keras file (a ``Bidirectional`` of one of them too).
 RECURRENT = ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
@@ -93,8 +101,8 @@ def read_keras_archive(handle: IO[bytes]) -> FileContents:
                     contents = _keras3_weights(h5, _configs(document), "keras")
     except KeyError as error:
         raise ValueError(f"not a .keras archive ({error.args[0]!r} is missing)") from None
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise ValueError(f"not a readable .keras archive ({error})") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise ValueError(f"not a readable .keras archive ({brief(error)})") from None
     contents.metadata = _model_metadata(document)
     return contents
 
@@ -110,8 +118,8 @@ def read_keras_h5(handle: IO[bytes]) -> FileContents:
                 return _legacy_weights(h5, h5, None, "keras-h5")
             if "layers" in h5 or "vars" in h5:
                 return _keras3_weights(h5, {}, "keras-weights")
-    except (OSError, KeyError, RuntimeError) as error:
-        raise ValueError(f"not a readable HDF5 file ({error})") from None
+    except (OSError, KeyError, RuntimeError, TypeError, zlib.error) as error:
+        raise ValueError(f"not a readable HDF5 file ({brief(error)})") from None
     raise ValueError("an HDF5 file that is not a Keras model or weights file (no layers, model_weights)")
 
 
@@ -119,7 +127,7 @@ def _json(raw: bytes, what: str) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ValueError(f"{what} is not JSON ({error})") from None
+        raise ValueError(f"{what} is not JSON ({brief(error)})") from None
 
 
 def _model_metadata(document: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from shapecalc.errors import ShapecalcError
 from shapecalc.weights.rebuild import rebuild_layer
 from shapecalc.weights.result import GateSlice, RebuiltLayer
-from shapecalc.weights.tensors import KerasLayer, StoredTensor
+from shapecalc.weights.tensors import KerasLayer, StoredTensor, brief
 
 KINDS = {"LSTM": "lstm", "GRU": "gru", "SimpleRNN": "rnn", "ConvLSTM1D": "convlstm1d",
          "ConvLSTM2D": "convlstm", "ConvLSTM3D": "convlstm3d"}  # fmt: skip
@@ -56,7 +56,7 @@ def rebuild_keras(
                 layer.path, kind, options, names, shapes, framework="keras", assumed=assumed
             )
         except (ValueError, ShapecalcError) as error:
-            problems.append(f"{layer.path}: the layer cannot be rebuilt ({error})")
+            problems.append(f"{layer.path}: the layer cannot be rebuilt ({brief(error)})")
             continue
         out.append(rebuilt)
         problems += found

@@ -19,7 +19,7 @@ from typing import Any
 from shapecalc.errors import ShapecalcError
 from shapecalc.weights.rebuild import rebuild_layer
 from shapecalc.weights.result import GateSlice, RebuiltLayer
-from shapecalc.weights.tensors import OnnxNode, StoredTensor
+from shapecalc.weights.tensors import OnnxNode, StoredTensor, brief
 
 GATES = {"LSTM": "iofc", "GRU": "zrh", "RNN": ""}
 KINDS = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}
@@ -53,7 +53,7 @@ def rebuild_onnx(
         try:
             rebuilt, found, slices = _node(node, by_name)
         except (ValueError, ShapecalcError) as error:
-            problems.append(f"{node.name}: the {node.op} node cannot be rebuilt ({error})")
+            problems.append(f"{node.name}: the {node.op} node cannot be rebuilt ({brief(error)})")
             continue
         layers.append(rebuilt)
         problems += found

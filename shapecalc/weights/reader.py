@@ -25,7 +25,7 @@ from typing import IO
 
 from shapecalc.errors import ShapecalcError
 from shapecalc.weights.result import GateSlice, RebuiltLayer, TensorRow, WeightsResult
-from shapecalc.weights.tensors import FileContents, StoredTensor
+from shapecalc.weights.tensors import FileContents, StoredTensor, brief
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -98,7 +98,7 @@ def _zip_has(handle: IO[bytes], name: str) -> bool:
         with zipfile.ZipFile(handle) as archive:
             return name in archive.namelist()
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ValueError(f"not a readable zip archive ({error})") from None
+        raise ValueError(f"not a readable zip archive ({brief(error)})") from None
     finally:
         handle.seek(0)
 

@@ -85,7 +85,7 @@ def command_line(kind: str, options: Mapping[str, Any]) -> str:
     """The ``shapecalc`` command that derives the same layer.
 
     >>> command_line("lstm", {"units": 4, "input_dim": 3, "use_bias": False, "kernel_size": (3, 3)})
-    'shapecalc lstm --units 4 --input-dim 3 --no-bias --kernel-size 3 3'
+    'shapecalc lstm --units 4 --input-dim 3 --kernel-size 3 3 --no-bias'
     """
     words = ["shapecalc", kind]
     order = ["framework", *(key for key in OPTIONS if key != "framework")]

@@ -16,7 +16,7 @@ import json
 import struct
 from typing import IO, Any
 
-from shapecalc.weights.tensors import ITEM_SIZES, FileContents, StoredTensor, checked_shape
+from shapecalc.weights.tensors import ITEM_SIZES, FileContents, StoredTensor, brief, checked_shape
 
 #: safetensors' own limit on the header (the reference implementation refuses more).
 MAX_HEADER = 100 * 2**20
@@ -48,7 +48,7 @@ def read_safetensors(handle: IO[bytes], size: int) -> FileContents:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ValueError(f"the header is not JSON ({error})") from None
+        raise ValueError(f"the header is not JSON ({brief(error)})") from None
     if not isinstance(header, dict):
         raise ValueError("the header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
@@ -62,7 +62,8 @@ def read_safetensors(handle: IO[bytes], size: int) -> FileContents:
 def _tensor(name: str, entry: Any, data_size: int) -> StoredTensor:
     if not isinstance(entry, dict):
         raise ValueError(f"tensor {name!r}: its header entry is not an object")
-    dtype = DTYPES.get(entry.get("dtype"))  # type: ignore[arg-type]
+    raw = entry.get("dtype")
+    dtype = DTYPES.get(raw) if isinstance(raw, str) else None
     if dtype is None:
         raise ValueError(f"tensor {name!r}: unknown dtype {entry.get('dtype')!r}")
     shape = checked_shape(entry.get("shape"), f"tensor {name!r}")

@@ -112,3 +112,13 @@ def checked_shape(raw: Any, what: str) -> tuple[int, ...]:
     if math.prod(shape) > MAX_SIZE:
         raise ValueError(f"{what}: {math.prod(shape)} elements do not fit in int64")
     return tuple(shape)
+
+
+def brief(error: BaseException, limit: int = 100) -> str:
+    """An exception's text on one short line (a library's message may quote kilobytes of input).
+
+    >>> brief(ValueError("bad header " + "x" * 200), 20)
+    'bad header xxxxxx...'
+    """
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

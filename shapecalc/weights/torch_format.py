@@ -16,12 +16,18 @@ tensors (an optimizer's state) are summarised apart.
 from __future__ import annotations
 
 import pickle
+import struct
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from shapecalc.weights.tensors import FileContents, StoredTensor, TensorSummary
-from shapecalc.weights.unpickle import RefusedGlobal, RestrictedUnpickler, TensorRef, load_pickle
+from shapecalc.weights.tensors import FileContents, StoredTensor, TensorSummary, brief
+from shapecalc.weights.unpickle import (
+    RefusedGlobal,
+    RestrictedUnpickler,
+    TensorRef,
+    load_pickle,
+)
 
 #: Largest pickle read (a state_dict's pickle is kilobytes; the tensors' data is never read).
 MAX_PICKLE = 256 * 2**20
@@ -46,7 +52,7 @@ def read_torch_zip(handle: IO[bytes]) -> FileContents:
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ValueError(f"not a readable zip archive ({error})") from None
+        raise ValueError(f"not a readable zip archive ({brief(error)})") from None
     with archive:
         names = archive.namelist()
         pickles = [name for name in names if name.endswith("data.pkl") and name.count("/") <= 1]
@@ -65,7 +71,7 @@ def read_torch_zip(handle: IO[bytes]) -> FileContents:
             with archive.open(info) as stream:
                 data = stream.read(MAX_PICKLE + 1)
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as error:
-            raise ValueError(f"data.pkl cannot be read ({error})") from None
+            raise ValueError(f"data.pkl cannot be read ({brief(error)})") from None
         if len(data) > MAX_PICKLE:
             raise ValueError(f"data.pkl inflates past {MAX_PICKLE // 2**20} MB (a zip bomb?)")
     return _contents("pytorch", _unpickle(lambda: load_pickle(data)))
@@ -107,10 +113,18 @@ def _unpickle(load: Any) -> Any:
             "(nothing was run)",
             name,
         ) from None
-    except (pickle.UnpicklingError, EOFError, TypeError, AttributeError, IndexError, KeyError) as error:
-        raise ValueError(f"the pickle is damaged ({type(error).__name__}: {error})") from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        struct.error,
+    ) as error:
+        raise ValueError(f"the pickle is damaged ({type(error).__name__}: {brief(error)})") from None
     except (ValueError, OverflowError, MemoryError, UnicodeDecodeError) as error:
-        raise ValueError(f"the pickle is damaged ({error})") from None
+        raise ValueError(f"the pickle is damaged ({brief(error)})") from None
 
 
 def _contents(fmt: str, obj: Any) -> FileContents:

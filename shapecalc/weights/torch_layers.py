@@ -5,7 +5,7 @@ belong to one ``nn.LSTM``/``nn.GRU``/``nn.RNN``: ``weight_hh_l0`` has ``gates * 
 rows (4: LSTM, 3: GRU, 1: RNN), ``weight_hr_l0`` gives ``proj_size``, the highest ``l<k>``
 ``num_layers``, ``_reverse`` ``bidirectional``, any bias ``bias``.
 
->>> from shapecalc.weights.tensors import StoredTensor
+>>> from shapecalc.weights.tensors import StoredTensor, brief
 >>> found = recurrent_groups([StoredTensor("enc.rnn.weight_ih_l0", (24, 5), "float32"),
 ...                           StoredTensor("enc.rnn.weight_hh_l0", (24, 8), "float32")])
 >>> {prefix: sorted(members) for prefix, members in found.items()}
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from shapecalc.errors import ShapecalcError
 from shapecalc.weights.rebuild import rebuild_layer
 from shapecalc.weights.result import GateSlice, RebuiltLayer
-from shapecalc.weights.tensors import StoredTensor
+from shapecalc.weights.tensors import StoredTensor, brief
 
 _NAME = re.compile(
     r"^(?:(?P<prefix>.+)\.)?(?P<param>(?:weight|bias)_(?:ih|hh|hr)_l(?P<layer>\d+)(?:_reverse)?)$"
@@ -62,7 +62,7 @@ def rebuild_torch(
                 prefix, kind, options, names, shapes, framework="torch", assumed=assumed
             )
         except ShapecalcError as error:
-            problems.append(f"{prefix or '(top level)'}: the shapes give no valid layer ({error})")
+            problems.append(f"{prefix or '(top level)'}: the shapes give no valid layer ({brief(error)})")
             continue
         layers.append(layer)
         problems += found

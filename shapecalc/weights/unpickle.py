@@ -22,7 +22,7 @@ import collections
 import io
 import pickle
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from shapecalc.weights.tensors import checked_shape
 
@@ -147,9 +147,20 @@ ALLOWED: dict[tuple[str, str], Any] = {
 }  # fmt: skip
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` whose globals come only from :data:`ALLOWED`; storages are
-    recorded by their key (``persistent_load``), never read."""
+def _refuse_buffers(self: Any) -> None:
+    # torch.save writes protocol 2; protocol 5's out-of-band buffers would allocate what the
+    # file claims before reading it.
+    raise pickle.UnpicklingError("a protocol-5 buffer, which torch.save never writes")
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """Python's own unpickler (the pure-Python one, whose every opcode is checked code) with
+    globals only from :data:`ALLOWED`; storages are recorded by their key (``persistent_load``),
+    never read; protocol-5 buffers are refused."""
+
+    dispatch: ClassVar[dict[int, Any]] = dict(pickle._Unpickler.dispatch)
+    for _opcode in (pickle.BYTEARRAY8, pickle.NEXT_BUFFER, pickle.READONLY_BUFFER):
+        dispatch[_opcode[0]] = _refuse_buffers
 
     def find_class(self, module: str, name: str) -> Any:
         try:
