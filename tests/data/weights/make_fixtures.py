@@ -1,6 +1,6 @@
 """Build the small weights files ``shapecalc weights`` is tested on, with the real frameworks.
 
-    KERAS_BACKEND=torch python tests/data/weights/generate.py
+    KERAS_BACKEND=torch python tests/data/weights/make_fixtures.py
 
 Each file is a few KB: tiny layers, real formats. ``expected.json`` records what the
 frameworks report for each (every tensor's name, shape and dtype; the params), so the fast
