@@ -64,3 +64,11 @@ def test_batch_benchmark_runs_every_layer_kind() -> None:
 @pytest.mark.slow
 def test_batch_of_eighty_takes_under_a_second() -> None:
     assert run_script("bench_batch.py", "--configs", "80", "--repeat", "1")["under_one_second"] is True
+
+
+def test_weights_benchmark_reads_big_files_in_bounded_memory() -> None:
+    report = run_script("bench_weights.py", "--gb", "0.2", "--zip-gb", "0.02", "--repeat", "1")
+    big, tiny = report["big.safetensors"], report["tiny.safetensors"]
+    assert isinstance(big, dict) and isinstance(tiny, dict)
+    assert big["file_bytes"] > 2**27 and big["layers"] == 1 and report["big.pt"]["layers"] == 1  # type: ignore[index]
+    assert big["peak_rss_kib"] < tiny["peak_rss_kib"] + 16 * 1024  # the data is never read

@@ -31,7 +31,7 @@ def _commands(text: str) -> list[tuple[str, list[str]]]:
     return commands
 
 
-@pytest.mark.parametrize("name", ["models", "pictures", "reliability"])
+@pytest.mark.parametrize("name", ["models", "weights", "pictures", "reliability"])
 def test_console_examples_are_real_output(tmp_path: Path, name: str) -> None:
     commands = _commands(section(name))
     assert len(commands) >= 4

@@ -1,0 +1,117 @@
+"""ONNX ``LSTM``/``GRU``/``RNN`` nodes rebuilt from their attributes and W, R, B.
+
+shapecalc has no ONNX convention yet, so each node is shown as the PyTorch module with the
+same weights' sizes (one layer; ``bidirectional`` for ``direction="bidirectional"``,
+``batch_first`` for ``layout=1``). The file's own tensors keep ONNX's layout, labelled in
+its gate order: W is ``[num_directions, gates * hidden_size, input_size]`` with LSTM rows
+i, o, f, c (PyTorch: i, f, g, o) and GRU rows z, r, h (PyTorch: r, z, n).
+
+>>> onnx_gates("LSTM", "W", 2, 1)
+[('i', '[0, 0:2, :]'), ('o', '[0, 2:4, :]'), ('f', '[0, 4:6, :]'), ('c', '[0, 6:8, :]')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from shapecalc.errors import ShapecalcError
+from shapecalc.weights.rebuild import rebuild_layer
+from shapecalc.weights.result import GateSlice, RebuiltLayer
+from shapecalc.weights.tensors import OnnxNode, StoredTensor, brief
+
+GATES = {"LSTM": "iofc", "GRU": "zrh", "RNN": ""}
+KINDS = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}
+
+
+def onnx_gates(op: str, which: str, hidden: int, directions: int) -> list[tuple[str, str]]:
+    """Each gate's slice of W, R (rows) or B (W's biases, then R's) for every direction."""
+    out: list[tuple[str, str]] = []
+    gates = GATES[op]
+    for direction in range(directions):
+        if which == "B":
+            for half, part in enumerate(("Wb", "Rb")):
+                for k, gate in enumerate(gates):
+                    start = (half * len(gates) + k) * hidden
+                    out.append((f"{part}_{gate}", f"[{direction}, {start}:{start + hidden}]"))
+        else:
+            for k, gate in enumerate(gates):
+                out.append((gate, f"[{direction}, {k * hidden}:{(k + 1) * hidden}, :]"))
+    return out
+
+
+def rebuild_onnx(
+    nodes: Sequence[OnnxNode], tensors: Sequence[StoredTensor]
+) -> tuple[list[RebuiltLayer], list[str], dict[str, list[GateSlice]]]:
+    """Every recurrent node, the problems found (W, R, B against the attributes), the gate slices."""
+    by_name = {t.name: t for t in tensors}
+    layers: list[RebuiltLayer] = []
+    problems: list[str] = []
+    gates: dict[str, list[GateSlice]] = {}
+    for node in nodes:
+        try:
+            rebuilt, found, slices = _node(node, by_name)
+        except (ValueError, ShapecalcError) as error:
+            problems.append(f"{node.name}: the {node.op} node cannot be rebuilt ({brief(error)})")
+            continue
+        layers.append(rebuilt)
+        problems += found
+        gates.update(slices)
+    return layers, problems, gates
+
+
+def _node(
+    node: OnnxNode, by_name: Mapping[str, StoredTensor]
+) -> tuple[RebuiltLayer, list[str], dict[str, list[GateSlice]]]:
+    inputs = list(node.inputs) + [""] * 8
+    w, r, b = (by_name.get(inputs[k]) for k in (1, 2, 3))
+    if w is None or r is None or len(w.shape) != 3 or len(r.shape) != 3:
+        raise ValueError("its W and R are not 3-D initializers of the file")
+    attributes: Mapping[str, Any] = node.attributes
+    direction = str(attributes.get("direction", "forward"))
+    directions = 2 if direction == "bidirectional" else 1
+    hidden = int(attributes.get("hidden_size") or r.shape[2])
+    count = max(len(GATES[node.op]), 1)
+    problems = []
+    for tensor, want in (
+        (w, [directions, count * hidden, w.shape[2]]),
+        (r, [directions, count * hidden, hidden]),
+    ):
+        if list(tensor.shape) != want:
+            problems.append(f"{node.name}: {tensor.name} is {list(tensor.shape)}, {node.op} with "
+                            f"hidden_size={hidden}, direction={direction!r} needs {want}")  # fmt: skip
+    if b is not None and list(b.shape) != [directions, 2 * count * hidden]:
+        problems.append(
+            f"{node.name}: {b.name} is {list(b.shape)}, {node.op} needs {[directions, 2 * count * hidden]}"
+        )
+    options: dict[str, Any] = {"framework": "torch", "hidden_size": hidden, "input_size": w.shape[2]}
+    if directions == 2:
+        options["bidirectional"] = True
+    if b is None:
+        options["use_bias"] = False
+    if int(attributes.get("layout", 0)) == 1:
+        options["batch_first"] = True
+    notes = [f"ONNX {node.op} shown as the PyTorch module with the same sizes (shapecalc has no ONNX "
+             "convention yet); the file's tensors keep ONNX's layout and gate order"]  # fmt: skip
+    if node.op == "LSTM":
+        notes.append("ONNX LSTM gate order i, o, f, c; PyTorch's i, f, g, o")
+    if node.op == "GRU":
+        notes.append("ONNX GRU gate order z, r, h; PyTorch's r, z, n")
+        if not int(attributes.get("linear_before_reset", 0)):
+            notes.append("linear_before_reset=0 has no nn.GRU twin (nn.GRU is linear_before_reset=1); "
+                         "the shapes are the same")  # fmt: skip
+    if direction == "reverse":
+        notes.append("direction='reverse': PyTorch has no reverse-only module; the shapes are the same")
+    if len(inputs) > 7 and inputs[7] and node.op == "LSTM":
+        notes.append("peephole weights P are not part of nn.LSTM")
+    assumed = [f"{k}={attributes[k]!r}" for k in ("activations", "clip") if k in attributes]
+    layer, _, _ = rebuild_layer(node.name, KINDS[node.op], options, {}, {}, framework="onnx",
+                                assumed=assumed, notes=notes, compare=False)  # fmt: skip
+    slices = {
+        tensor.name: [GateSlice(g, i) for g, i in onnx_gates(node.op, which, hidden, directions)]
+        for tensor, which in ((w, "W"), (r, "R"), (b, "B"))
+        if tensor is not None and GATES[node.op]
+    }
+    used = tuple(t.name for t in (w, r, b) if t is not None)
+    return replace(layer, tensors=used), problems, slices
