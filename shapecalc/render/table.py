@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 import io
+import re
 from typing import NamedTuple
 
 from rich import box
@@ -61,12 +62,21 @@ def render_table(result: LayerResult, *, color: bool = False, width: int | None 
 
 
 def tidy(text: str) -> str:
-    """``text`` without trailing spaces on any line (rich pads every cell to its width).
+    """``text`` without trailing spaces on any line (rich pads every cell to its width), also
+    among the colour codes that close a coloured line (one reset stays).
 
-    >>> tidy("a   \\n  \\nb \\n")
-    'a\\n\\nb\\n'
+    >>> tidy("a   \\n  \\nb \\x1b[33m  \\x1b[0m\\n")
+    'a\\n\\nb\\x1b[0m\\n'
     """
-    return "".join(line.rstrip() + "\n" for line in text.splitlines())
+    return "".join(_TRAILING.sub(_closing, line) + "\n" for line in text.splitlines())
+
+
+#: Spaces and colour codes at the end of a line.
+_TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
+
+
+def _closing(match: re.Match[str]) -> str:
+    return "\x1b[0m" if "\x1b" in match[0] else ""
 
 
 class Plan(NamedTuple):
