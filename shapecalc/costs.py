@@ -49,6 +49,9 @@ class Costs:
     weight_bytes: Dim
     step_bytes: Dim
     sequence_bytes: Dim
+    #: The same activations as element counts (every layer and direction), for totals in any dtype.
+    step_elements: Dim = 0
+    sequence_elements: Dim = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,8 @@ def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32"
         step_elements = step_elements + product(tensor.shape)
     step_bytes = step_elements * cells * size
     return Costs(
+        step_elements=step_elements * cells,
+        sequence_elements=step_elements * cells * steps,
         dtype=dtype,
         macs=macs,
         flops=flops,

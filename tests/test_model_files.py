@@ -508,3 +508,25 @@ def test_set_to_a_size_that_cannot_be_is_refused_at_the_input(run_cli):
         2,
         "Error: stacked_lstm.yaml: input 'input': size must be a positive integer, got 0\n",
     )
+
+
+def test_model_totals_carry_flops_and_activations_like_the_layer_commands(run_cli) -> None:
+    """A model of one LSTM and a Dense head: FLOPs are the LSTM's own (as shapecalc lstm counts
+    them) plus two per Dense MAC; the activations are the LSTM's, in the model's dtype."""
+    path = str(MODELS / "stacked_lstm.yaml")
+    model = json.loads(run_cli("model", path, "--format", "json", "--set", "batch=2").out)
+    rows = {row["name"]: row for row in model["layers"]}
+    first = json.loads(
+        run_cli("lstm", "--units", "8", "--input-dim", "6", "--timesteps", "12", "--batch", "2",
+                "--return-sequences", "--format", "json").out
+    )  # fmt: skip
+    assert rows["lstm"]["flops"] == first["flops"]
+    assert rows["dense"]["flops"] == 2 * rows["dense"]["macs"]
+    assert model["flops"] == sum(row["flops"] for row in model["layers"])
+    half = json.loads(
+        run_cli("model", str(MODELS / "stacked_lstm.yaml"), "--format", "json", "--set", "batch=2", "--dtype",
+                "float16").out
+    )  # fmt: skip
+    assert model["activation_bytes"]["step"] == 2 * half["activation_bytes"]["step"] > 0
+    lstms = [row for name, row in rows.items() if name.startswith("lstm")]
+    assert len(lstms) == 3

@@ -130,7 +130,22 @@ def run_nested(graph: ModelGraph, inputs: tuple[Shape, ...]) -> LayerOutput:
     if result.unknown or any(shape is None for shape in result.outputs):
         raise ShapecalcError("holds layers whose shapes are unknown")
     shapes = tuple(shape for shape in result.outputs if shape is not None)
-    return LayerOutput(shapes, result.params, result.non_trainable, result.macs, class_name=graph.class_name)
+    return LayerOutput(
+        shapes,
+        result.params,
+        result.non_trainable,
+        result.macs,
+        class_name=graph.class_name,
+        flops=result.flops,
+        activations=result.activations,
+    )
+
+
+def _flops(output: LayerOutput) -> Dim | None:
+    """The rule's own FLOPs count, else two per MAC (a multiply and an add; ``None``: not counted)."""
+    if output.flops is not None:
+        return output.flops
+    return None if output.macs is None else 2 * output.macs
 
 
 def _in_order(graph: ModelGraph) -> list[LayerNode]:
@@ -201,6 +216,9 @@ def _run_node(
     connected = tuple(ref for call in node.calls for ref in (*call.inputs, *call.initial_state))
     first: LayerOutput | None = None
     macs: list[Dim | None] = []  # a shared layer computes once per call; its weights count once
+    flops: list[Dim | None] = []
+    steps: list[Dim] = []
+    sequences: list[Dim] = []
     for number, call in enumerate(node.calls):
         refs = (*call.inputs, *call.initial_state)
         if any(ref.layer in unknown for ref in refs):
@@ -221,6 +239,9 @@ def _run_node(
             produced[TensorRef(node.name, number, index)] = shape
         first = first or output
         macs.append(output.macs)
+        flops.append(_flops(output))
+        steps.append(output.activations[0])
+        sequences.append(output.activations[1])
     if first is None:
         raise ShapecalcError("is never called: it has no inputs")
     if graph.sequential and len(first.shapes) > 1 and node is not graph.layers[-1]:
@@ -241,6 +262,8 @@ def _run_node(
         OK,
         first.constraints,
         ignored_options(node.spec),
+        None if None in flops else dim_sum([f for f in flops if f is not None]),
+        (dim_sum(steps), dim_sum(sequences)),
     )
 
 
@@ -333,6 +356,12 @@ def _totals(
     non_trainable = dim_sum([row.non_trainable for row in known])
     counted = [row.macs for row in known if row.macs is not None]
     macs = dim_sum(counted) if len(counted) == len(rows) else None
+    flops_counted = [row.flops for row in known if row.flops is not None]
+    flops = dim_sum(flops_counted) if len(flops_counted) == len(rows) else None
+    activations = (
+        dim_sum([row.activations[0] for row in known]),
+        dim_sum([row.activations[1] for row in known]),
+    )
     constraints: dict[str, None] = {}
     for row in known:
         constraints.update(dict.fromkeys(row.constraints))
@@ -350,4 +379,6 @@ def _totals(
         macs=macs,
         dtype=dtype,
         constraints=tuple(constraints),
+        flops=flops,
+        activations=activations,
     )

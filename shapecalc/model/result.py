@@ -50,6 +50,9 @@ class LayerRow:
     status: str = OK
     constraints: tuple[str, ...] = ()
     ignored_options: tuple[str, ...] = ()
+    #: FLOPs (``None``: not counted) and activation elements per step and per sequence.
+    flops: Dim | None = 0
+    activations: tuple[Dim, Dim] = (0, 0)
 
     def to_json(self, detail: bool = False) -> dict[str, Any]:
         """This row as JSON; ``detail`` adds a recurrent layer's single-layer result."""
@@ -61,6 +64,7 @@ class LayerRow:
             "params": _count_json(self.params),
             "non_trainable_params": to_json(self.non_trainable),
             "macs": _count_json(self.macs),
+            "flops": _count_json(self.flops),
             "connected_to": [str(ref) for ref in self.connected_to],
         }
         if self.status != OK:
@@ -94,6 +98,15 @@ class ModelResult:
     macs: Dim | None
     dtype: str = "float32"
     constraints: tuple[str, ...] = ()
+    #: FLOPs (``None`` when some layer's are not counted), and the recurrent layers' activation
+    #: elements of one time step and of the whole sequence (what training keeps).
+    flops: Dim | None = None
+    activations: tuple[Dim, Dim] = (0, 0)
+
+    @property
+    def activation_bytes(self) -> tuple[Dim, Dim]:
+        size = itemsize(self.dtype)
+        return self.activations[0] * size, self.activations[1] * size
 
     @property
     def trainable(self) -> Dim:
@@ -121,8 +134,13 @@ class ModelResult:
             "trainable_params": to_json(self.trainable),
             "non_trainable_params": to_json(self.non_trainable),
             "macs": _count_json(self.macs),
+            "flops": _count_json(self.flops),
             "dtype": self.dtype,
             "weight_bytes": to_json(self.weight_bytes),
+            "activation_bytes": {
+                "step": to_json(self.activation_bytes[0]),
+                "sequence": to_json(self.activation_bytes[1]),
+            },
             "constraints": list(self.constraints),
             "complete": not self.unknown,
         }

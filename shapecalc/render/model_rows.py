@@ -76,6 +76,14 @@ def footer_lines(result: ModelResult) -> list[str]:
     ]
     if result.macs is not None:
         lines.append(f"MACs: {human_count(result.macs)}")
+    if result.flops is not None:
+        lines.append(f"FLOPs: {human_count(result.flops)}")
+    step, sequence = result.activation_bytes
+    if result.activations != (0, 0):
+        lines.append(
+            f"Recurrent activations ({result.dtype}): {format_bytes(step)} per step, "
+            f"{format_bytes(sequence)} for the whole sequence (kept for training)"
+        )
     lines += [f"valid when: {condition}" for condition in result.constraints]
     unknown = result.unknown
     if unknown:

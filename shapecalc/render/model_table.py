@@ -20,6 +20,7 @@ Renderers only format what :func:`shapecalc.model.engine.propagate` derived;
 - Non-trainable params: 0
 - Weight memory (float32): 40 bytes
 - MACs: batch\\*80
+- FLOPs: batch\\*160
 <BLANKLINE>
 """
 

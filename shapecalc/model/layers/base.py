@@ -100,6 +100,10 @@ class LayerOutput:
     detail: LayerResult | None = None
     constraints: tuple[str, ...] = ()
     class_name: str | None = None
+    #: FLOPs when the rule counts them itself (recurrent layers); ``None``: two per MAC.
+    flops: Dim | None = None
+    #: Activation elements the layer keeps for training: one time step's, the whole sequence's.
+    activations: tuple[Dim, Dim] = (0, 0)
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,8 @@ def run_recurrent(kind: str, options: Options, call: LayerCall, **extra: Any) ->
         shapes,
         result.params,
         macs=None if costs is None else costs.macs,
+        flops=None if costs is None else costs.flops,
+        activations=(0, 0) if costs is None else (costs.step_elements, costs.sequence_elements),
         detail=result,
         constraints=tuple(constraints),
         class_name=result.layer,

@@ -30,7 +30,10 @@ def time_distributed(options: TimeDistributedOptions, call: LayerCall) -> LayerO
     inner = call.run_inner(((sequence[0], *sequence[2:]),))
     shapes = tuple((shape[0], steps, *shape[1:]) for shape in inner.shapes)
     macs = None if inner.macs is None else inner.macs * steps
-    return replace(inner, shapes=shapes, macs=macs, class_name=f"TimeDistributed({inner.class_name})")
+    flops = None if inner.flops is None else inner.flops * steps
+    activations = (inner.activations[0] * steps, inner.activations[1] * steps)
+    name = f"TimeDistributed({inner.class_name})"
+    return replace(inner, shapes=shapes, macs=macs, flops=flops, activations=activations, class_name=name)
 
 
 RULES = (Rule("TimeDistributed", time_distributed, TimeDistributedOptions),)
