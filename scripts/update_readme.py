@@ -107,19 +107,27 @@ _CLASSES = re.compile(r"(<!-- begin:layer-classes -->\n).*?(<!-- end:layer-class
 _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
 
 
+def scratch_folder(scratch: Path) -> dict[str, str]:
+    """Make ``scratch`` the folder the README's examples run in (it sees the repository's
+    ``tests/``, ``benchmarks/`` and ``shapecalc/``, and ``shapecalc`` is on the PATH); return the
+    environment to run them with, 100 columns wide."""
+    for name in ("tests", "benchmarks", "shapecalc"):
+        (scratch / name).symlink_to(ROOT / name)
+    bin_dir = scratch / ".bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "shapecalc"
+    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m shapecalc "$@"\n')
+    wrapper.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "100"}
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("NO_COLOR", None)
+    return env
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        for name in ("tests", "benchmarks", "shapecalc"):
-            (scratch / name).symlink_to(ROOT / name)
-        bin_dir = scratch / ".bin"
-        bin_dir.mkdir()
-        wrapper = bin_dir / "shapecalc"
-        wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m shapecalc "$@"\n')
-        wrapper.chmod(0o755)
-        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "100"}
-        env["PYTHONPATH"] = str(ROOT)
-        env.pop("NO_COLOR", None)
+        env = scratch_folder(scratch)
         text = README.read_text(encoding="utf-8")
         new = _SECTION.sub(
             lambda s: s[1]

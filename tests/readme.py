@@ -5,7 +5,10 @@ Each section sits between ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` in R
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -17,3 +20,13 @@ def section(name: str) -> str:
     if begin not in text or end not in text:
         raise LookupError(f"README.md has no section {name!r}")
     return text.split(begin, 1)[1].split(end, 1)[0]
+
+
+@cache
+def update_script() -> ModuleType:
+    """``scripts/update_readme.py`` as a module: the tables it generates and its scratch folder."""
+    spec = importlib.util.spec_from_file_location("update_readme", README.parent / "scripts/update_readme.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

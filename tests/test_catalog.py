@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from readme import update_script
 
 from shapecalc.model.layers.registry import RULES, find_rule, known_classes
 
@@ -33,10 +34,7 @@ def test_the_table_and_markdown_are_tidy(run_cli) -> None:
 
 
 def test_the_readme_lists_the_registry() -> None:
-    spec = importlib.util.spec_from_file_location("update_readme", ROOT / "scripts/update_readme.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = update_script()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = readme.split("<!-- begin:layer-classes -->\n", 1)[1].split("<!-- end:layer-classes -->", 1)[0]
     assert listed == script.layer_classes()

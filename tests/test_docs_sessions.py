@@ -7,14 +7,12 @@ input); timing output (benchmarks) is not compared.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from readme import README, section
+from readme import section, update_script
 
 _BLOCK = re.compile(r"```console\n(?P<body>.*?)```", re.S)
 
@@ -35,16 +33,7 @@ def _commands(text: str) -> list[tuple[str, list[str]]]:
 def test_console_examples_are_real_output(tmp_path: Path, name: str) -> None:
     commands = _commands(section(name))
     assert len(commands) >= 4
-    repo = README.parent
-    for folder in ("tests", "benchmarks", "shapecalc"):
-        (tmp_path / folder).symlink_to(repo / folder)
-    bin_dir = tmp_path / ".bin"
-    bin_dir.mkdir()
-    wrapper = bin_dir / "shapecalc"
-    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m shapecalc "$@"\n')
-    wrapper.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "COLUMNS": "100"}
-    env["PYTHONPATH"] = str(repo)
+    env = update_script().scratch_folder(tmp_path)
     for command, expected in commands:
         if command.startswith("cat ") and not (tmp_path / command[4:]).exists():
             (tmp_path / command[4:]).write_text("\n".join(expected) + "\n")

@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from readme import update_script
 
 from shapecalc.api import build_config, request, shapes
 from shapecalc.batch import read_lines, run_batch
@@ -284,14 +285,10 @@ def test_help_groups_options_and_shows_only_what_applies(run_cli) -> None:
 
 
 def test_the_readme_options_table_is_the_option_table() -> None:
-    import importlib.util
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("update_readme", root / "scripts/update_readme.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = update_script()
     readme = (root / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- begin:options-table -->\n", 1)[1].split("<!-- end:options-table -->", 1)[0]
     assert table == script.options_table(), "README.md is stale: run python scripts/update_readme.py"

@@ -8,15 +8,18 @@ import click
 from shapecalc.cli.output import write_output
 from shapecalc.render.catalog import CATALOG_FORMATS
 
-
-@click.command("layers")
-@click.option(
+#: The one --format of the listing commands.
+_format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(CATALOG_FORMATS),
     default="table",
     help="Output format.  [default: table]",
 )
+
+
+@click.command("layers")
+@_format_option
 def layers_command(fmt: str) -> None:
     """List the layer classes a model file may name, with their other names.
 
@@ -31,13 +34,7 @@ def layers_command(fmt: str) -> None:
 
 
 @click.command("examples")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(CATALOG_FORMATS),
-    default="table",
-    help="Output format.  [default: table]",
-)
+@_format_option
 def examples_command(fmt: str) -> None:
     """List the example model files shipped with shapecalc; run one with model --example NAME.
 
