@@ -257,7 +257,12 @@ def command_options(name: str) -> st.SearchStrategy[list[str]]:
     """Random options of command ``name`` (its own, by type), a stray token, mostly --format json last."""
     command = cli.get_command(click.Context(cli), name)
     assert command is not None
-    options = [p for p in command.params if isinstance(p, click.Option) and not set(p.opts) & HELP_TOKENS]
+    # -o/--output writes files: tests/test_output_file.py covers it, the fuzz keeps to stdout.
+    options = [
+        p
+        for p in command.params
+        if isinstance(p, click.Option) and not set(p.opts) & HELP_TOKENS and p.name not in ("output", "force")
+    ]
     chosen = st.lists(st.sampled_from(options).flatmap(option_args), max_size=len(options) + 2)
     extra = st.lists(free_text(), max_size=1)
     formats = [choice for p in options if p.name == "fmt" for choice in p.type.choices]  # type: ignore[attr-defined]

@@ -9,10 +9,12 @@ import click
 from shapecalc.batch import read_lines, run_batch
 from shapecalc.cli.output import write_output
 from shapecalc.cli.params import Command
+from shapecalc.cli.target import reads, with_output
 from shapecalc.errors import shown
 
 
 @click.command("batch", cls=Command)
+@with_output
 @click.argument("file", required=False, default="-", type=click.Path())  # the shell completes file names
 def batch(file: str) -> None:
     """Answer many configs in one run: one JSON object per line, from FILE or stdin.
@@ -29,8 +31,9 @@ def batch(file: str) -> None:
     """
     def write(text: str) -> None:
         # Flushed: one answer per line as it is ready, so a script can converse through a pipe.
-        write_output(text, "json")
+        write_output(text, "json", final=False)
 
+    reads(file)
     if file == "-":
         if sys.stdin is None:  # started with stdin closed (``<&-``)
             raise click.ClickException("cannot read stdin: it is closed")
@@ -42,5 +45,6 @@ def batch(file: str) -> None:
             raise click.ClickException(f"cannot read {shown(file)}: {error.strerror or error}") from None
         with stream:
             failed = run_batch(read_lines(stream), write)
+    write_output("", "json")  # with --output: the file is whole now
     if failed:
         raise click.ClickException(f"{len(failed)} line(s) failed, the first is line {failed[0]}")

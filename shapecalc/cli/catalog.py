@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from shapecalc.cli.output import write_output
+from shapecalc.cli.target import with_output
 from shapecalc.render.catalog import CATALOG_FORMATS
 
 #: The one --format of the listing commands.
@@ -19,6 +20,7 @@ _format_option = click.option(
 
 
 @click.command("layers")
+@with_output
 @_format_option
 def layers_command(fmt: str) -> None:
     """List the layer classes a model file may name, with their other names.
@@ -34,6 +36,7 @@ def layers_command(fmt: str) -> None:
 
 
 @click.command("examples")
+@with_output
 @_format_option
 def examples_command(fmt: str) -> None:
     """List the example model files shipped with shapecalc; run one with model --example NAME.

@@ -29,6 +29,7 @@ from shapecalc.cli.params import (
     gather_values,
     typed_flag,
 )
+from shapecalc.cli.target import output_params
 from shapecalc.errors import ShapecalcError
 from shapecalc.options import (
     CHOICE,
@@ -148,7 +149,7 @@ def layer_command(layer: LayerKind) -> click.Command:
             "channels first for channels_first."
         )
     params: list[click.Parameter] = [table_option(spec, layer) for spec in layer_options(layer) if spec.cli]
-    params += [_format_option(), _sort_option()]
+    params += [_format_option(), _sort_option(), *output_params()]
 
     def run(fmt: str, sort: str | None, **options: Any) -> None:
         emit(layer, fmt, options, sort)

@@ -12,6 +12,7 @@ import click
 
 from shapecalc.cli.output import output_width, wants_color, write_output
 from shapecalc.cli.params import Choice, Command
+from shapecalc.cli.target import reads, with_output
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.options import FORMATS, OPTIONS
 
@@ -37,6 +38,7 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 
 
 @click.command("model", cls=Command)
+@with_output
 @click.argument("file", metavar="FILE", required=False, type=click.Path())  # the shell completes file names
 @click.option(
     "--example", metavar="NAME", help="Run a model file shipped with shapecalc (see shapecalc examples)."
@@ -98,6 +100,7 @@ def model_command(
 
         file = str(example_path(example))
     assert file is not None
+    reads(file)
     values = _bindings(bindings)
     result = propagate(read_model(file), skip_unknown=skip_unknown, dtype=dtype, bindings=values)
     color = wants_color(fmt)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shapecalc.cli.target import OutputFile
 
 
 class OutputClosedError(Exception):
@@ -57,8 +61,9 @@ def output_width() -> int:
     return 100
 
 
-def write_output(text: str, fmt: str, *, color: bool = False) -> None:
-    """Write a rendered result to stdout and flush it.
+def write_output(text: str, fmt: str, *, color: bool = False, final: bool = True) -> None:
+    """Write a rendered result to stdout and flush it, or to the command's ``--output`` file
+    (whole once ``final``: batch mode writes its answers one by one, then the last).
 
     JSON and CSV (data formats) go out as UTF-8 bytes whatever ``PYTHONIOENCODING`` says
     (RFC 8259, RFC 4180), a lone surrogate as its ``\\udcff`` escape; every other
@@ -66,6 +71,14 @@ def write_output(text: str, fmt: str, *, color: bool = False) -> None:
     character reaches a terminal raw. A closed pipe raises :class:`OutputClosedError`, any
     other failure :class:`OutputError`.
     """
+    from shapecalc.cli.target import output_file
+
+    target = output_file()
+    if target is not None:
+        _to_file(target, text, fmt, final)
+        return
+    if fmt in ("svg", "html") and _is_terminal():
+        sys.stderr.write(f"hint: {fmt.upper()} is a file to open: add -o picture.{fmt} to write it there\n")
     stream = sys.stdout
     if stream is None:  # started with stdout closed (``>&-``)
         raise OutputError("cannot write the output: stdout is closed")
@@ -86,3 +99,17 @@ def write_output(text: str, fmt: str, *, color: bool = False) -> None:
     except (OSError, ValueError) as error:  # ValueError: the stream was closed under us
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise OutputError(f"cannot write the output: {reason}") from None
+
+
+def _to_file(target: OutputFile, text: str, fmt: str, final: bool) -> None:
+    from shapecalc.render.inert import terminal_output
+
+    data = text if fmt in ("json", "csv", "svg", "html") else terminal_output(text)
+    try:
+        target.write(data.encode("utf-8", "backslashreplace"))
+        if final:
+            target.commit()
+    except OSError as error:
+        target.discard()
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {target.path}: {reason}") from None

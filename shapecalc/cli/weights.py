@@ -9,6 +9,7 @@ import click
 
 from shapecalc.cli.output import output_width, wants_color, write_output
 from shapecalc.cli.params import Choice, Command
+from shapecalc.cli.target import reads, with_output
 
 WEIGHTS_FORMATS = ("table", "json", "markdown")
 
@@ -20,6 +21,7 @@ class ProblemsFound(click.ClickException):
 
 
 @click.command("weights", cls=Command)
+@with_output
 @click.argument("file", metavar="FILE", type=click.Path())  # the shell completes file names
 @click.option(
     "--format", "fmt", type=Choice(WEIGHTS_FORMATS), default="table", show_default=True,
@@ -45,6 +47,7 @@ def weights_command(file: str, fmt: str, layer: str | None) -> None:
     from shapecalc.render.weights import render_weights  # the readers and renderer load only when it runs
     from shapecalc.weights.reader import read_weights
 
+    reads(file)
     result = read_weights(file, layer=layer)
     write_output(render_weights(result, fmt, width=output_width()), fmt, color=wants_color(fmt))
     if result.problems:
