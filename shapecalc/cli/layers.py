@@ -97,7 +97,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
     help_text = spec.help + _default_text(spec)
     if spec.kind == FLAG:
         declarations = list(spec.flags)
-        if spec.default is True:
+        if spec.default is True or spec.negation:  # an off switch: --no-bias, --no-linear-before-reset
             off = "--" + (spec.negation or f"no_{spec.key}").replace("_", "-")
             declarations = [f"{declarations[0]}/{off}"]
         return TableOption(spec, [spec.key, *declarations], is_flag=True, default=None, help=help_text)
