@@ -213,7 +213,9 @@ def _convert(option: Option, field: str, value: Any) -> Any:
         return to_flag(value, field)
     if kind == CHOICE and option.integer_choices:
         text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        return int(to_choice(text, field, option.choices, {}))
+        if isinstance(text, str) and text in option.choices:
+            return int(text)
+        raise ShapecalcError(f"must be one of {', '.join(option.choices)}, got {shown(value)}", option=field)
     if kind == CHOICE:
         return to_choice(value, field, option.choices, dict(option.refused))
     raise TypeError(f"option {option.key} has no conversion for kind {kind!r}")

@@ -374,9 +374,9 @@ def _picks_text(picks: Mapping[int, str]) -> str:
 def _onnx_notes(config: OnnxRecurrentConfig, result: LayerResult) -> tuple[str, ...]:
     cell = result.cells[0]
     order = "t = T … 1 (direction reverse)" if config.direction == "reverse" else "t = 1 … T"
-    states = "H and C" if cell.cell_state is not None else "H"
+    states = "H and C are" if cell.cell_state is not None else "H is"
     initial = "initial_h and initial_c are" if cell.cell_state is not None else "initial_h is"
-    notes = [f"{order}, T = {config.timesteps}; {states} before the first step are 0 unless {initial} given."]
+    notes = [f"{order}, T = {config.timesteps}; {states} 0 before the first step unless {initial} given."]
     notes.append(_ONNX_FUNCTIONS[config.cell])
     stored = "W, R, B and P" if config.peepholes else "W, R and B"
     if cell.gates:

@@ -103,7 +103,7 @@ class CellParts:
     def rnn_box(self) -> tuple[TextLine, ...]:
         hidden = self.cell.hidden_state
         title = math_line(
-            f"{self.convention.activation} {MATH.symbol('h', 't')}", bold=True, keys=(hidden.name,)
+            f"{self.convention.activation} {MATH.symbol(self.h, 't')}", bold=True, keys=(hidden.name,)
         )
         return (title, math_line(self.preactivation(None)), *self.weight_lines(None))
 

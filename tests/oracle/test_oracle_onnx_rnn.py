@@ -315,3 +315,45 @@ def test_onnxruntime_computes_what_shapecalcs_slices_say(seed: int) -> None:
     expected = _reference(case, derived, model, feeds, env)
     for name, ours, theirs in zip(derived["outputs"], expected, real, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5, err_msg=f"{name} of {case}")
+
+
+# ------------------------------------------------------------------ the known-true table's entries
+def onnx_known_outputs(
+    kind: str, options: dict[str, Any], weights: dict[str, tuple[int, ...]], batch: int, steps: int
+) -> list[tuple[int, ...]]:
+    """The outputs of a node whose weights have the given shapes (not shapecalc's): onnxruntime's
+    at layout 0, where it checks every weight's shape; strict shape inference's at layout 1."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    layout = options.get("layout", 0)
+    direction = "bidirectional" if options.get("bidirectional") else options.get("direction", "forward")
+    size = options["input_size"]
+    x_shape = [batch, steps, size] if layout else [steps, batch, size]
+    rng = np.random.default_rng(0)
+    initializers = [
+        numpy_helper.from_array(rng.uniform(-1, 1, size=shape).astype(np.float32), name)
+        for name, shape in weights.items()
+    ]
+    names = ["X", "W", "R", "B" if "B" in weights else "", "", "", "", "P" if "P" in weights else ""]
+    while names[-1] == "":
+        names.pop()
+    outputs = ["Y", "Y_h", "Y_c"] if kind == "lstm" else ["Y", "Y_h"]
+    attributes: dict[str, Any] = {"hidden_size": options["hidden_size"], "direction": direction}
+    attributes["layout"] = layout
+    if kind == "gru":
+        attributes["linear_before_reset"] = int(options.get("linear_before_reset", False))
+    node = helper.make_node(kind.upper(), names, outputs, **attributes)
+    graph = helper.make_graph(
+        [node],
+        "known",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 10
+    if layout:
+        return [tuple(shape) for shape in _inferred(model).values()]  # type: ignore[arg-type]
+    x = rng.uniform(-1, 1, size=x_shape).astype(np.float32)
+    return [tuple(out.shape) for out in _session(model).run(None, {"X": x})]
