@@ -64,7 +64,7 @@ def _rerun(body: str, scratch: Path, env: dict[str, str]) -> str:
 
 def options_table() -> str:
     """The README's table of every option, made from ``shapecalc.options.OPTIONS``."""
-    from shapecalc.options import FIXED, LAYERS, OPTIONS
+    from shapecalc.options import FIXED, FRAMEWORKS, LAYERS, OPTIONS
 
     lines = [
         "| key | also | command line | layers | framework | default | meaning |",
@@ -83,7 +83,7 @@ def options_table() -> str:
         elif option.default is True:
             flags.append("--no-" + option.key.replace("_", "-"))
         used = {f for kind in LAYERS.values() for f in kind.frameworks if option.applies_to(kind, f)}
-        frameworks = "both" if len(used) == 2 else used.pop()
+        frameworks = "all" if len(used) == len(FRAMEWORKS) else ", ".join(f for f in FRAMEWORKS if f in used)
         values = f" ({'; '.join(option.choices)})" if option.choices else ""
         default = "" if option.default is None or option.default is False else f"`{option.default}`"
         default = default.replace("True", "true")

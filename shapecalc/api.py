@@ -10,6 +10,8 @@ so an option has the same keys, aliases and reasons everywhere.
 (Expr('batch'), Expr('W - 2'), Expr('H - 2'), 8)
 >>> shapes("lstm", framework="torch", hidden_size=32, input_size=20).tensor("h_n").shape
 (1, Expr('batch'), 32)
+>>> shapes("gru", framework="onnx", hidden_size=32, input_size=20, bidirectional=True).tensor("W").shape
+(2, 96, 20)
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.configs import (
+    ConvRecurrentConfig,
+    LayerConfig,
+    OnnxRecurrentConfig,
+    RecurrentConfig,
+    TorchRecurrentConfig,
+)
 from shapecalc.convert import to_choice, to_count, to_counts, to_dim, to_flag, to_size, to_sizes
 from shapecalc.errors import ShapecalcError, did_you_mean, shown
 from shapecalc.options import (
@@ -29,6 +37,7 @@ from shapecalc.options import (
     FRAMEWORKS,
     LAYER_ALIASES,
     LAYERS,
+    ONNX,
     OPTIONS,
     SHAPE,
     SIZE,
@@ -102,13 +111,12 @@ def request(kind: str, options: Mapping[str, Any]) -> Request:
     given = _canonical(options, layer)
     framework = to_choice(given.pop("framework", "keras"), "framework", FRAMEWORKS, {})
     if framework not in layer.frameworks:
-        raise ShapecalcError(
-            f"PyTorch has no ConvLSTM layer; use framework keras, got {shown(framework)}",
-            option="framework",
-        )
+        lacking = "ONNX has no ConvLSTM operator" if framework == ONNX else "PyTorch has no ConvLSTM layer"
+        raise ShapecalcError(f"{lacking}; use framework keras, got {shown(framework)}", option="framework")
     dtype = to_choice(given.pop("dtype", "float32"), "dtype", OPTIONS["dtype"].choices, {})
     explain = to_flag(given.pop("explain", False), "explain")
     values: dict[str, Any] = {}
+    meant: dict[str, tuple[str, str]] = {}  # key -> (value, the flag that means it)
     for key, value in given.items():
         option = OPTIONS[key]
         field = option.key_for(framework)
@@ -118,7 +126,17 @@ def request(kind: str, options: Mapping[str, Any]) -> Request:
         if option.kind == FIXED:
             _check_fixed(field, value, layer)
             continue
+        stand_in = option.stand_in(framework)
+        if stand_in is not None:
+            if to_flag(value, field):
+                meant[stand_in[0]] = (stand_in[1], field)
+            continue
         values[field] = _convert(option, field, value)
+    for key, (value, flag) in meant.items():
+        if values.setdefault(key, value) != value:
+            raise ShapecalcError(
+                f"means {key}={value!r}: give {flag} or {key}={values[key]!r}, not both", option=flag
+            )
     if values.get("merge_mode", "concat") != "concat" and not values.get("bidirectional"):
         raise ShapecalcError(
             "applies only with bidirectional (it says how Bidirectional merges the two directions)",
@@ -166,8 +184,8 @@ def _check_applies(option: Option, field: str, layer: LayerKind, framework: str)
             module = {"gru": "nn.GRU", "rnn": "nn.RNN"}[layer.cell]
             raise ShapecalcError(f"only LSTM supports a projection ({module} has no proj_size)", option=field)
         raise ShapecalcError(f"applies to {', '.join(option.cells)} only", option=field)
-    other = option.frameworks[0]
-    why = f"; {option.why_not}" if option.why_not else ""
+    other = " or ".join(option.frameworks)
+    why = f"; {option.why_not_in(framework)}" if option.why_not_in(framework) else ""
     raise ShapecalcError(
         f"is not an option of {layer.name} with framework {framework} (it applies to framework {other}{why})",
         option=field,
@@ -193,6 +211,11 @@ def _convert(option: Option, field: str, value: Any) -> Any:
         return to_counts(value, field)
     if kind == FLAG:
         return to_flag(value, field)
+    if kind == CHOICE and option.integer_choices:
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(text, str) and text in option.choices:
+            return int(text)
+        raise ShapecalcError(f"must be one of {', '.join(option.choices)}, got {shown(value)}", option=field)
     if kind == CHOICE:
         return to_choice(value, field, option.choices, dict(option.refused))
     raise TypeError(f"option {option.key} has no conversion for kind {kind!r}")
@@ -213,6 +236,10 @@ def _config(layer: LayerKind, framework: str, values: dict[str, Any]) -> LayerCo
         for key in ("hidden_size", "input_size"):
             _require(values, key)
         return TorchRecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
+    if framework == ONNX:
+        for key in ("hidden_size", "input_size"):
+            _require(values, key)
+        return OnnxRecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
     for key in ("units", "input_dim"):
         _require(values, key)
     return RecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]

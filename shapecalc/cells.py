@@ -1,13 +1,16 @@
 """The cell table: every fact about a recurrent cell kind, in one place.
 
 One :class:`CellSpec` per kind (``lstm``, ``gru``, ``rnn``; ConvLSTM is the
-lstm cell with convolutions) holds one :class:`Convention` per framework: the
+lstm cell with convolutions) holds one :class:`Convention` per framework (Keras 3,
+PyTorch and the ONNX operators): the
 class names, the gates in the order the framework fuses them, and the
 equations of one step as templates. ``--explain`` and the cell picture fill the
 same templates (:func:`fill`), each in its own :class:`Notation`.
 
 >>> CELLS["lstm"].keras.order, CELLS["lstm"].torch.order, CELLS["gru"].torch.order
 ('ifco', 'ifgo', 'rzn')
+>>> CELLS["lstm"].onnx.order, CELLS["gru"].onnx.order, CELLS["rnn"].onnx.order
+('iofc', 'zrh', '')
 >>> CELLS["gru"].torch.gate("candidate").meaning
 'new gate (candidate)'
 >>> gate = CELLS["lstm"].keras.gate("forget")
@@ -98,7 +101,8 @@ class GateSpec:
     ``template`` is the pre-activation, with the slots ``x``, ``h`` (the step's
     input and previous hidden state), the gate's weights (``W``, ``U``, ``b``,
     or ``b_x``/``b_h`` for two biases; PyTorch: ``W_x``, ``W_h``, ``b_x``,
-    ``b_h``) and other gates by role (``reset``).
+    ``b_h``; ONNX: ``W``, ``R``, ``Wb``, ``Rb``, the peephole ``P``), the
+    cell states ``c_prev`` and ``c`` (ONNX peepholes) and other gates by role (``reset``).
     """
 
     letter: str
@@ -113,6 +117,8 @@ class GateSpec:
     template: str
     #: Keras GRU's candidate with ``reset_after=False``: r_t scales h_{t-1} before the product.
     reset_before_template: str = ""
+    #: The name an equation gives the activation, when not the function itself (ONNX's ``f``, ``g``).
+    function: str = ""
 
     def preactivation(self, reset_after: bool = True) -> str:
         if self.reset_before_template and not reset_after:
@@ -148,7 +154,9 @@ class Convention:
     Keras GRU's ``reset_after`` bias has two rows, filled as ``b_x`` and ``b_h``.
     A gateless cell (SimpleRNN) has ``template`` and ``activation`` for its
     hidden state instead of gates. ``projected`` is the hidden state's update
-    with PyTorch's ``proj_size``.
+    with PyTorch's ``proj_size``. ``state_symbols`` are the letters of the step
+    input and the two states (ONNX writes ``X``, ``H``, ``C``); ``function``
+    names a gateless cell's activation as its equation does.
     """
 
     framework: str
@@ -162,6 +170,8 @@ class Convention:
     activation: str = ""
     conv_classes: tuple[str, ...] = ()
     projected: str = ""
+    state_symbols: tuple[str, str, str] = ("x", "h", "c")
+    function: str = ""
 
     @property
     def order(self) -> str:
@@ -176,10 +186,14 @@ class Convention:
         return next(equation for equation in self.updates if equation.state == state)
 
     def weight_symbol(self, slot: str, letter: str, notation: Notation) -> str:
-        """The symbol of a gate's weight slot: Keras ``W_i``, ``b_z[0]``; PyTorch ``W_ii``, ``b_hn``.
+        """The symbol of a gate's weight slot: Keras ``W_i``, ``b_z[0]``; PyTorch ``W_ii``, ``b_hn``;
+        ONNX ``W_o``, ``Rb_z``.
 
-        ``letter`` is "" for a gateless cell (Keras ``W``; PyTorch ``W_ih``).
+        ``letter`` is "" for a gateless cell (Keras ``W``; PyTorch ``W_ih``; ONNX, whose RNN
+        calls its one product the input gate, ``W_i``).
         """
+        if self.framework == "onnx":
+            return notation.symbol(slot, letter or "i")
         base, side = slot.partition("_")[::2]
         if self.framework == "torch":
             return notation.symbol(base, {"x": "i", "h": "h"}[side] + (letter or "h"))
@@ -189,7 +203,7 @@ class Convention:
 
 @record
 class CellSpec:
-    """A cell kind: its states, its element-wise cost and its two conventions."""
+    """A cell kind: its states, its element-wise cost and its three conventions."""
 
     kind: str
     #: State tensors in the order the layer returns them.
@@ -200,9 +214,10 @@ class CellSpec:
     elementwise_ops: int
     keras: Convention
     torch: Convention
+    onnx: Convention
 
     def convention(self, framework: str) -> Convention:
-        return self.keras if framework == "keras" else self.torch
+        return {"keras": self.keras, "torch": self.torch, "onnx": self.onnx}[framework]
 
 
 # Pre-activations: Keras computes x · W + h · U (+ bias rows of its own with reset_after),
@@ -211,6 +226,12 @@ _KERAS = "{x}{dot}{W}[ + {b_x}] + {h}{dot}{U}[ + {b_h}][ + {b}]"
 _TORCH = "{W_x}{app}{x}[ + {b_x}] + {W_h}{app}{h}[ + {b_h}]"
 _KERAS_SLOTS = ("W", "U", "b")
 _TORCH_SLOTS = ("W_x", "W_h", "b_x", "b_h")
+# ONNX writes Xt*(Wi^T) + Ht-1*(Ri^T) + Wbi + Rbi, peepholes Pi (.) Ct-1 (Po (.) Ct for o).
+_ONNX = "{x}{dot}{W}ᵀ + {h}{dot}{R}ᵀ[ + {Wb}][ + {Rb}]"
+_ONNX_PEEPHOLE = "{x}{dot}{W}ᵀ + {h}{dot}{R}ᵀ[ + {P}{had}{c_prev}][ + {Wb}][ + {Rb}]"
+_ONNX_OUTPUT = "{x}{dot}{W}ᵀ + {h}{dot}{R}ᵀ[ + {P}{had}{c}][ + {Wb}][ + {Rb}]"
+_ONNX_SLOTS = ("W", "R", "Wb", "Rb", "P")
+_ONNX_STATES = ("X", "H", "C")
 
 _LSTM_UPDATES = (
     Equation("cell_state", "c_t", ("{forget}{had}{c_prev}", "{input}{had}{candidate}")),
@@ -229,6 +250,50 @@ def _lstm(candidate: str, template: str) -> tuple[GateSpec, ...]:
 
 
 _UPDATE_TERM, _CANDIDATE_TERM = "{update}{had}{h_prev}", "(1 − {update}){had}{candidate}"
+
+_ONNX_LSTM = Convention(
+    "onnx",
+    "LSTM",
+    (
+        GateSpec("i", "input", "input gate", "input gate", "i", SIGMOID, _ONNX_PEEPHOLE, function="f"),
+        GateSpec("o", "output", "output gate", "output gate", "o", SIGMOID, _ONNX_OUTPUT, function="f"),
+        GateSpec("f", "forget", "forget gate", "forget gate", "f", SIGMOID, _ONNX_PEEPHOLE, function="f"),
+        GateSpec("c", "candidate", "cell gate (candidate)", "cell gate", "c", TANH, _ONNX, function="g"),
+    ),
+    (
+        Equation("cell_state", "C_t", ("{forget}{had}{c_prev}", "{input}{had}{candidate}")),
+        Equation("hidden_state", "H_t", ("{output}{had}h({c})",)),
+    ),
+    _ONNX_SLOTS,
+    state_symbols=_ONNX_STATES,
+)
+_ONNX_GRU = Convention(
+    "onnx",
+    "GRU",
+    (
+        GateSpec("z", "update", "update gate", "update gate", "z", SIGMOID, _ONNX, function="f"),
+        GateSpec("r", "reset", "reset gate", "reset gate", "r", SIGMOID, _ONNX, function="f"),
+        GateSpec(
+            "h",
+            "candidate",
+            "hidden gate (candidate)",
+            "hidden gate",
+            "h",
+            TANH,
+            # linear_before_reset=1; the default 0 is the reset_before form.
+            "{x}{dot}{W}ᵀ + {reset}{had}({h}{dot}{R}ᵀ[ + {Rb}])[ + {Wb}]",
+            reset_before_template="{x}{dot}{W}ᵀ + ({reset}{had}{h}){dot}{R}ᵀ[ + {Rb}][ + {Wb}]",
+            function="g",
+        ),
+    ),
+    (Equation("hidden_state", "H_t", (_CANDIDATE_TERM, _UPDATE_TERM)),),
+    _ONNX_SLOTS,
+    state_symbols=_ONNX_STATES,
+)
+_ONNX_RNN = Convention(
+    "onnx", "RNN", (), (), _ONNX_SLOTS, template=_ONNX, activation=TANH, state_symbols=_ONNX_STATES,
+    function="f",
+)
 
 CELLS: dict[str, CellSpec] = {
     "lstm": CellSpec(
@@ -252,6 +317,7 @@ CELLS: dict[str, CellSpec] = {
             _TORCH_SLOTS,
             projected="{W_hr}{app}({output}{had}tanh({c}))",
         ),
+        onnx=_ONNX_LSTM,
     ),
     "gru": CellSpec(
         kind="gru",
@@ -297,6 +363,7 @@ CELLS: dict[str, CellSpec] = {
             (Equation("hidden_state", "h_t", (_CANDIDATE_TERM, _UPDATE_TERM)),),
             _TORCH_SLOTS,
         ),
+        onnx=_ONNX_GRU,
     ),
     "rnn": CellSpec(
         kind="rnn",
@@ -314,5 +381,6 @@ CELLS: dict[str, CellSpec] = {
             template="{x}{app}{W_x}ᵀ[ + {b_x}] + {h}{app}{W_h}ᵀ[ + {b_h}]",
             activation=TANH,
         ),
+        onnx=_ONNX_RNN,
     ),
 }

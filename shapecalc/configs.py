@@ -194,9 +194,51 @@ class TorchRecurrentConfig:
                 )
 
 
+@record
+class OnnxRecurrentConfig:
+    """An ONNX ``LSTM``, ``GRU`` or ``RNN`` node: its attributes and optional inputs.
+
+    ``layout`` 0 puts the sequence first (``X`` is ``[seq_length, batch_size,
+    input_size]``), 1 the batch. ``use_bias`` is input ``B``, ``peepholes`` input ``P``
+    (LSTM only); ``linear_before_reset`` is the GRU attribute (0, false, by default).
+
+    >>> OnnxRecurrentConfig(cell="gru", hidden_size=8, input_size=4, direction="reverse").directions
+    1
+    """
+
+    cell: RecurrentCell
+    hidden_size: Dim
+    input_size: Dim
+    direction: str = "forward"
+    layout: int = 0
+    use_bias: bool = True
+    peepholes: bool = False
+    linear_before_reset: bool = False
+    batch: Dim = BATCH
+    timesteps: Dim = TIMESTEP
+
+    def __post_init__(self) -> None:
+        _check_cell(self.cell)
+        for name in ("hidden_size", "input_size", "batch", "timesteps"):
+            check_positive(getattr(self, name), name)
+        _check_choice(self.direction, "direction")
+        if self.layout not in (0, 1) or isinstance(self.layout, bool):
+            raise ShapecalcError(f"must be 0 or 1, got {shown(self.layout)}", option="layout")
+        if self.peepholes and self.cell != "lstm":
+            raise ShapecalcError(f"only LSTM has peepholes (ONNX {self.cell.upper()} has no P)",
+                                 option="peepholes")  # fmt: skip
+        if self.linear_before_reset and self.cell != "gru":
+            raise ShapecalcError("applies to gru only", option="linear_before_reset")
+
+    @property
+    def directions(self) -> int:
+        """ONNX's ``num_directions``: 2 if bidirectional, else 1."""
+        return 2 if self.direction == "bidirectional" else 1
+
+
 def _tuple_text(values: tuple[Dim, ...]) -> str:
     """``(3, 3)``; a one-axis tuple keeps Python's comma, ``(5,)``."""
     return "(" + ", ".join(str(v) for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
-LayerConfig = RecurrentConfig | ConvRecurrentConfig | TorchRecurrentConfig
+LayerConfig = RecurrentConfig | ConvRecurrentConfig | TorchRecurrentConfig | OnnxRecurrentConfig

@@ -10,7 +10,7 @@ Counting rules (the README's "Explain and costs" section gives the derivation):
 * ``flops``: ``2 * macs`` (a multiply and an add each) plus one add per bias
   element used, plus the cell table's element-wise operations
   (:attr:`shapecalc.cells.CellSpec.elementwise_ops`) for every unit, position, step, batch element, layer
-  and direction.
+  and direction; an ONNX peephole adds a product and a sum to its gate.
 * ``weight_bytes``: parameters x the dtype's item size.
 * ``activation_bytes``: the gate activations and states of one time step (every
   layer and direction), and of the whole sequence, which is what training keeps
@@ -32,7 +32,7 @@ from shapecalc.configs import LayerConfig
 from shapecalc.dims import Dim, product, to_json
 from shapecalc.errors import ShapecalcError
 from shapecalc.record import record
-from shapecalc.result import LayerResult
+from shapecalc.result import LayerResult, Tensor
 
 #: Bytes per element of each supported dtype.
 ITEMSIZES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
@@ -74,6 +74,19 @@ def itemsize(dtype: str) -> int:
     return ITEMSIZES[dtype]
 
 
+def _stored_elements(result: LayerResult, tensors: list[Tensor]) -> Dim:
+    """The elements of the stored weights ``tensors`` are or are slices of, each weight once.
+
+    ONNX keeps both directions in one tensor, which the two cells share.
+    """
+    names = dict.fromkeys(tensor.slice_of or tensor.name for tensor in tensors)
+    total: Dim = 0
+    for tensor in result.tensors:
+        if tensor.name in names:
+            total = total + tensor.params
+    return total
+
+
 def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32") -> Costs:
     """MACs, FLOPs and bytes of the layer ``result`` was derived from ``config``."""
     size = itemsize(dtype)
@@ -81,17 +94,13 @@ def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32"
     first = result.cells[0]
     grid = first.convolution.grid if first.convolution is not None else ()
     uses = config.batch * steps * product(grid)
-    kernel_elements: Dim = 0
-    bias_elements: Dim = 0
-    for cell in result.cells:
-        for tensor in cell.kernels:
-            kernel_elements = kernel_elements + tensor.params
-        for tensor in cell.biases:
-            bias_elements = bias_elements + tensor.params
+    kernel_elements = _stored_elements(result, [t for cell in result.cells for t in cell.kernels])
+    bias_elements = _stored_elements(result, [t for cell in result.cells for t in cell.biases])
     cells = len(result.cells)
     units = product(first.unit_tensor.shape)
     macs = kernel_elements * uses
-    flops = 2 * macs + bias_elements * uses + first.spec.elementwise_ops * units * steps * cells
+    elementwise = first.spec.elementwise_ops + 2 * sum(gate.peephole is not None for gate in first.gates)
+    flops = 2 * macs + bias_elements * uses + elementwise * units * steps * cells
     step_elements: Dim = 0
     for tensor in (*(gate.tensor for gate in first.gates), *first.states):
         step_elements = step_elements + product(tensor.shape)

@@ -21,7 +21,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from shapecalc.cells import PLAIN, fill
-from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.configs import (
+    ConvRecurrentConfig,
+    LayerConfig,
+    OnnxRecurrentConfig,
+    RecurrentConfig,
+    TorchRecurrentConfig,
+)
 from shapecalc.dims import Dim, format_shape, to_json
 from shapecalc.record import record
 from shapecalc.result import LayerResult, Tensor
@@ -97,6 +103,8 @@ def explain_layer(result: LayerResult, config: LayerConfig) -> Explanation:
     """The per-timestep equations of ``result``'s layer (the first layer and direction)."""
     if isinstance(config, TorchRecurrentConfig):
         return _torch(result, config)
+    if isinstance(config, OnnxRecurrentConfig):
+        return _onnx(result, config)
     return _keras(result, config)
 
 
@@ -108,10 +116,14 @@ def _cell_steps(cell: CellView, x: Operand, h_prev: Operand) -> list[Step]:
     """The gates' steps and the state updates of one cell, from the cell table's templates."""
     notation = PLAIN.convolved() if cell.convolution is not None else PLAIN
     convention = cell.convention
+    _, h_letter, c_letter = convention.state_symbols
     results = {
         gate.spec.role: _whole(PLAIN.symbol(gate.spec.symbol, "t"), gate.tensor) for gate in cell.gates
     }
     values: dict[str, Operand] = {"x": x, "h": h_prev, "h_prev": h_prev, **results}
+    if cell.cell_state is not None:  # ONNX peepholes read them in the gates
+        values["c_prev"] = _whole(f"{c_letter}_{{t-1}}", cell.cell_state)
+        values["c"] = _whole(f"{c_letter}_t", cell.cell_state)
 
     def step(result: Operand, template: str, operands: Mapping[str, Operand], activation: str = "") -> Step:
         text, used = fill(template, {slot: o.symbol for slot, o in operands.items()}, notation)
@@ -121,17 +133,13 @@ def _cell_steps(cell: CellView, x: Operand, h_prev: Operand) -> list[Step]:
 
     if not cell.gates:
         operands = {**values, **_weights(cell, None)}
-        hidden = _whole("h_t", cell.hidden_state)
-        return [step(hidden, convention.template, operands, convention.activation)]
+        hidden = _whole(f"{h_letter}_t", cell.hidden_state)
+        return [step(hidden, convention.template, operands, convention.function or convention.activation)]
     steps = []
     for gate in cell.gates:
         template = gate.spec.preactivation(cell.reset_after)
-        steps.append(
-            step(results[gate.spec.role], template, {**values, **_weights(cell, gate)}, gate.spec.activation)
-        )
-    if cell.cell_state is not None:
-        values["c_prev"] = _whole("c_{t-1}", cell.cell_state)
-        values["c"] = _whole("c_t", cell.cell_state)
+        function = gate.spec.function or gate.spec.activation
+        steps.append(step(results[gate.spec.role], template, {**values, **_weights(cell, gate)}, function))
     for equation in convention.updates:
         state = cell.cell_state if equation.state == "cell_state" else cell.hidden_state
         assert state is not None
@@ -320,6 +328,78 @@ def _torch_notes(config: TorchRecurrentConfig, result: LayerResult) -> tuple[str
         notes.append(
             "the reverse direction runs the same equations on the reversed sequence (t = T … 1) "
             "with the tensors named ..._reverse."
+        )
+    return tuple(notes)
+
+
+# ------------------------------------------------------------------------------------ ONNX
+def _picked(symbol: str, tensor: Tensor, picks: Mapping[int, str]) -> Operand:
+    """``tensor`` at ``picks`` (axis -> index), those axes dropped: ``Y[t, 0]``, ``Y_h[:, 0]``."""
+    last = max(picks)
+    index = "[" + ", ".join(picks.get(axis, ":") for axis in range(last + 1)) + "]"
+    shape = tuple(size for axis, size in enumerate(tensor.shape) if axis not in picks)
+    return Operand(symbol, tensor.name, shape, index)
+
+
+_ONNX_FUNCTIONS = {
+    "lstm": "f = σ (Sigmoid), g = tanh and h = tanh: the spec's default activations.",
+    "gru": "f = σ (Sigmoid) and g = tanh: the spec's default activations.",
+    "rnn": "f = tanh: the spec's default activation.",
+}
+
+
+def _onnx(result: LayerResult, config: OnnxRecurrentConfig) -> Explanation:
+    cell = result.cells[0]
+    batch_first = config.layout == 1
+    x = _part("X_t", cell.step_input, cell.time_axis, "t")
+    steps = [_step(x, "X[:, t]" if batch_first else "X[t]", _whole("X", cell.step_input))]
+    steps += _cell_steps(cell, x, _whole("H_{t-1}", cell.hidden_state))
+    hidden = _whole("H_t", cell.hidden_state)
+    every = {1: "t", 2: "0"} if batch_first else {0: "t", 1: "0"}
+    steps.append(_step(_picked(f"Y{_picks_text(every)}", cell.output, every), "H_t", hidden))
+    last_t = "1" if config.direction == "reverse" else "T"
+    last = [_whole(f"H_{last_t}", cell.hidden_state)]
+    if cell.cell_state is not None:
+        last.append(_whole(f"C_{last_t}", cell.cell_state))
+    own = {1: "0"} if batch_first else {0: "0"}
+    for final, state in zip(cell.final_states, last, strict=True):
+        steps.append(_step(_picked(f"{final.name}{_picks_text(own)}", final, own), state.symbol, state))
+    return Explanation(tuple(steps), _onnx_notes(config, result))
+
+
+def _picks_text(picks: Mapping[int, str]) -> str:
+    return "[" + ", ".join(picks.get(axis, ":") for axis in range(max(picks) + 1)) + "]"
+
+
+def _onnx_notes(config: OnnxRecurrentConfig, result: LayerResult) -> tuple[str, ...]:
+    cell = result.cells[0]
+    order = "t = T … 1 (direction reverse)" if config.direction == "reverse" else "t = 1 … T"
+    states = "H and C are" if cell.cell_state is not None else "H is"
+    initial = "initial_h and initial_c are" if cell.cell_state is not None else "initial_h is"
+    notes = [f"{order}, T = {config.timesteps}; {states} 0 before the first step unless {initial} given."]
+    notes.append(_ONNX_FUNCTIONS[config.cell])
+    stored = "W, R, B and P" if config.peepholes else "W, R and B"
+    if cell.gates:
+        symbols = "W_g, R_g, Wb_g, Rb_g" + (" and P_g" if config.peepholes else "")
+        notes.append(
+            f"· is a matrix product and ᵀ a transpose (weights are stored (out, in)); {symbols} are gate "
+            f"g's slices of {stored} (gate order {', '.join(result.gate_order)}), shown for direction 0. "
+            "⊙ is element-wise."
+        )
+    else:
+        notes.append("· is a matrix product and ᵀ a transpose (weights are stored (out, in)): W_i is W[0].")
+    if config.peepholes:
+        notes.append("peepholes: i_t and f_t read C_{t-1}, o_t reads the new C_t (the spec's Po ⊙ Ct).")
+    if config.cell == "gru":
+        notes.append(
+            "linear_before_reset=1: r_t scales the recurrent term H_{t-1} · R_hᵀ + Rb_h."
+            if config.linear_before_reset
+            else "linear_before_reset=0 (the spec's default): r_t scales H_{t-1} before the product with R_h."
+        )
+    if config.direction == "bidirectional":
+        notes.append(
+            "the backward direction runs the same equations on the reversed sequence (t = T … 1) with "
+            "direction 1 of every tensor (the spec's WB, RB, ...); its H_t goes to Y's direction 1."
         )
     return tuple(notes)
 

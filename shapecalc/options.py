@@ -10,8 +10,10 @@ build its commands from it before any of the engine loads.
 ('--kernel-size', '--kernel')
 >>> find("dilation").key, find("hidden_size").key
 ('dilation_rate', 'units')
->>> OPTIONS["units"].key_for("torch")
-'hidden_size'
+>>> OPTIONS["units"].key_for("torch"), OPTIONS["units"].key_for("onnx")
+('hidden_size', 'hidden_size')
+>>> OPTIONS["bidirectional"].stand_in("onnx")
+('direction', 'bidirectional')
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
     "choice",
     "fixed",
 )
-KERAS, TORCH = "keras", "torch"
-FRAMEWORKS = (KERAS, TORCH)
+KERAS, TORCH, ONNX = "keras", "torch", "onnx"
+FRAMEWORKS = (KERAS, TORCH, ONNX)
 #: Output formats of the commands (``--format``); batch mode always answers JSON.
 FORMATS = ("table", "json", "markdown", "csv", "svg", "html")
 #: The counts a sweep's rows can be sorted by (``--sort``).
 SORT_KEYS = ("params", "macs", "flops", "weight_bytes")
 #: Help sections, in the order ``--help`` shows them.
-SECTIONS = ("Layer", "Sequence", "PyTorch", "Output")
+SECTIONS = ("Layer", "Sequence", "PyTorch", "ONNX", "Output")
 
 
 @record
@@ -74,15 +76,18 @@ LAYER_ALIASES = {"convlstm2d": "convlstm"}
 
 @record
 class Option:
-    """One option. ``key`` is the config field (a Keras or PyTorch constructor argument);
-    ``torch_key`` is its name under PyTorch when that differs (``hidden_size`` for ``units``).
+    """One option. ``key`` is the config field (a Keras, PyTorch or ONNX argument);
+    ``framework_keys`` maps a framework to its own name for it when that differs
+    (``hidden_size`` for ``units`` under PyTorch and ONNX).
 
     ``aliases`` are accepted on every surface, as keys and as ``--flags``. ``families``,
-    ``cells`` and ``frameworks`` say where the option applies; ``why_not`` says why the
-    other framework has no such option. ``refused`` maps a value a framework lacks to the
-    reason (``causal`` padding). ``negation`` is a key meaning the opposite flag
+    ``cells`` and ``frameworks`` say where the option applies; ``why_not`` maps each other
+    framework to why it has no such option. ``refused`` maps a value a framework lacks to
+    the reason (``causal`` padding). ``negation`` is a key meaning the opposite flag
     (``no_bias`` for ``use_bias``). ``config`` is false for options that shape the answer,
-    not the layer (``dtype``, ``explain``).
+    not the layer (``dtype``, ``explain``). ``stands_for`` maps a framework to the option and
+    value a true flag means there (ONNX has ``direction=bidirectional``, not a flag). Choices
+    that are all digits (``layout``) are integers in configs and JSON.
     """
 
     key: str
@@ -90,27 +95,45 @@ class Option:
     help: str
     section: str = "Layer"
     aliases: tuple[str, ...] = ()
-    torch_key: str = ""
+    framework_keys: tuple[tuple[str, str], ...] = ()
     families: tuple[str, ...] = ("rnn", "conv")
     cells: tuple[str, ...] = ("lstm", "gru", "rnn")
     frameworks: tuple[str, ...] = FRAMEWORKS
     choices: tuple[str, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
     default: object = None
-    why_not: str = ""
+    why_not: tuple[tuple[str, str], ...] = ()
     negation: str = ""
     metavar: str = ""
     config: bool = True
     cli: bool = True
+    stands_for: tuple[tuple[str, str, str], ...] = ()
 
     def key_for(self, framework: str) -> str:
         """The key this option has in ``framework``'s config."""
-        return self.torch_key if framework == TORCH and self.torch_key else self.key
+        return dict(self.framework_keys).get(framework, self.key)
+
+    def why_not_in(self, framework: str) -> str:
+        """Why ``framework`` has no such option ("" when the table says nothing)."""
+        return dict(self.why_not).get(framework, "")
+
+    def stand_in(self, framework: str) -> tuple[str, str] | None:
+        """The option key and value this flag means under ``framework``, if it stands for one."""
+        for where, key, value in self.stands_for:
+            if where == framework:
+                return key, value
+        return None
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Every key that names this option: canonical, PyTorch, aliases."""
-        return (self.key, *((self.torch_key,) if self.torch_key else ()), *self.aliases)
+        """Every key that names this option: canonical, other frameworks' names, aliases."""
+        own = tuple(dict.fromkeys(key for _, key in self.framework_keys if key != self.key))
+        return (self.key, *own, *self.aliases)
+
+    @property
+    def integer_choices(self) -> bool:
+        """Choices such as ``layout``'s ``0`` and ``1``: integers, not text."""
+        return bool(self.choices) and all(choice.isdigit() for choice in self.choices)
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -125,16 +148,27 @@ class Option:
 
 _KERAS_ONLY = (KERAS,)
 _TORCH_ONLY = (TORCH,)
+_ONNX_ONLY = (ONNX,)
 _PYTORCH_RETURNS = "PyTorch always returns every step's output and the final states"
+_ONNX_RETURNS = "ONNX always returns Y, Y_h (and Y_c)"
+_RETURNS = (("torch", _PYTORCH_RETURNS), ("onnx", _ONNX_RETURNS))
+_HIDDEN = ((TORCH, "hidden_size"), (ONNX, "hidden_size"))
+_INPUT = ((TORCH, "input_size"), (ONNX, "input_size"))
+
+
+def why(**by_framework: str) -> tuple[tuple[str, str], ...]:
+    """``why_not`` as keywords: ``why(torch="...", onnx="...")``."""
+    return tuple(by_framework.items())
+
 
 OPTIONS = {
     option.key: option
     for option in (
         # The layer.
-        Option("units", SIZE, "Hidden size: Keras units, PyTorch hidden_size.", torch_key="hidden_size",
-               families=("rnn",), metavar="SIZE"),
-        Option("input_dim", SIZE, "Features per time step: Keras input_dim, PyTorch input_size.",
-               torch_key="input_size", families=("rnn",), metavar="SIZE"),
+        Option("units", SIZE, "Hidden size: Keras units, PyTorch and ONNX hidden_size.",
+               framework_keys=_HIDDEN, families=("rnn",), metavar="SIZE"),
+        Option("input_dim", SIZE, "Features per time step: Keras input_dim, PyTorch and ONNX input_size.",
+               framework_keys=_INPUT, families=("rnn",), metavar="SIZE"),
         Option("filters", SIZE, "Output channels.", families=("conv",), metavar="SIZE"),
         Option("kernel_size", SIZES, "Kernel size: one value per axis, or one for every axis.",
                aliases=("kernel",), families=("conv",), metavar="K"),
@@ -153,34 +187,59 @@ OPTIONS = {
                negation="no_bias"),
         Option("reset_after", FLAG, "Keras GRU reset_after: a separate recurrent bias.", cells=("gru",),
                families=("rnn",), frameworks=_KERAS_ONLY, default=True,
-               why_not="nn.GRU always applies the reset gate after the recurrent product, "
-               "like reset_after=True"),
-        Option("framework", CHOICE, "Whose convention: Keras 3 layers or PyTorch modules.",
+               why_not=why(torch="nn.GRU always applies the reset gate after the recurrent product, "
+                           "like reset_after=True",
+                           onnx="ONNX GRU has linear_before_reset instead "
+                           "(reset_after=True is linear_before_reset=1)")),
+        Option("framework", CHOICE, "Whose convention: Keras 3 layers, PyTorch modules or ONNX operators.",
                choices=FRAMEWORKS, default=KERAS, config=False),
         # The sequence around it.
         Option("batch", SIZE, "Batch size: a number or a name.", section="Sequence",
                aliases=("batch_size",), default="batch", metavar="SIZE"),
         Option("timesteps", SIZE, "Sequence length: a number or a name.", section="Sequence",
                aliases=("timestep",), default="timestep", metavar="SIZE"),
-        Option("bidirectional", FLAG, "Both directions: Keras Bidirectional, PyTorch bidirectional=True.",
-               section="Sequence", default=False),
+        Option("bidirectional", FLAG, "Both directions: Keras Bidirectional, PyTorch bidirectional=True, "
+               "ONNX direction=bidirectional.", section="Sequence", default=False,
+               stands_for=((ONNX, "direction", "bidirectional"),)),
         Option("return_sequences", FLAG, "Return the output of every time step.", section="Sequence",
-               frameworks=_KERAS_ONLY, default=False, why_not=_PYTORCH_RETURNS),
+               frameworks=_KERAS_ONLY, default=False, why_not=_RETURNS),
         Option("return_state", FLAG, "Also return the final states.", section="Sequence",
-               frameworks=_KERAS_ONLY, default=False, why_not=_PYTORCH_RETURNS),
+               frameworks=_KERAS_ONLY, default=False, why_not=_RETURNS),
         Option("merge_mode", CHOICE, "How Bidirectional merges the two directions.", section="Sequence",
                frameworks=_KERAS_ONLY, choices=("concat", "sum", "ave", "mul", "none"), default="concat",
-               why_not="PyTorch always concatenates the two directions"),
+               why_not=why(torch="PyTorch always concatenates the two directions",
+                           onnx="ONNX keeps the directions apart on Y's num_directions axis")),
         # PyTorch's own.
         Option("num_layers", COUNT, "Stacked layers.", section="PyTorch", families=("rnn",),
                frameworks=_TORCH_ONLY, default=1, metavar="N",
-               why_not="with Keras, stack one layer per level"),
+               why_not=why(keras="with Keras, stack one layer per level",
+                           onnx="an ONNX LSTM, GRU or RNN node is one layer: stack nodes")),
         Option("proj_size", SIZE, "LSTM projection size (smaller than hidden_size; 0: none).",
                section="PyTorch", families=("rnn",), cells=("lstm",), frameworks=_TORCH_ONLY,
-               default=0, metavar="SIZE", why_not="Keras LSTM has no projection"),
+               default=0, metavar="SIZE",
+               why_not=why(keras="Keras LSTM has no projection", onnx="ONNX LSTM has no projection")),
         Option("batch_first", FLAG, "Input and output are (batch, seq, feature).", section="PyTorch",
                families=("rnn",), frameworks=_TORCH_ONLY, default=False,
-               why_not="Keras inputs are always batch first"),
+               why_not=why(keras="Keras inputs are always batch first",
+                           onnx="use layout 1 for batch-first X and Y")),
+        # ONNX's own.
+        Option("direction", CHOICE, "ONNX direction: forward, reverse or both (bidirectional).",
+               section="ONNX", families=("rnn",), frameworks=_ONNX_ONLY,
+               choices=("forward", "reverse", "bidirectional"), default="forward",
+               why_not=why(keras="use bidirectional; a reversed layer has a forward one's shapes",
+                           torch="use bidirectional; a reversed layer has a forward one's shapes")),
+        Option("layout", CHOICE, "ONNX layout: 0 is (seq, batch, ...), 1 is (batch, seq, ...).",
+               section="ONNX", families=("rnn",), frameworks=_ONNX_ONLY, choices=("0", "1"), default=0,
+               why_not=why(keras="Keras inputs are always batch first", torch="use batch_first")),
+        Option("peepholes", FLAG, "ONNX LSTM input P: peephole weights for the i, o and f gates.",
+               section="ONNX", families=("rnn",), cells=("lstm",), frameworks=_ONNX_ONLY, default=False,
+               why_not=why(keras="Keras LSTM has no peepholes", torch="nn.LSTM has no peepholes")),
+        Option("linear_before_reset", FLAG, "ONNX GRU: the reset gate scales the recurrent product "
+               "(like Keras reset_after=True).", section="ONNX", families=("rnn",), cells=("gru",),
+               frameworks=_ONNX_ONLY, default=False, negation="no_linear_before_reset",
+               why_not=why(keras="Keras GRU has reset_after instead (linear_before_reset=1 is "
+                           "reset_after=True)", torch="nn.GRU always applies the reset gate after the "
+                           "recurrent product, like linear_before_reset=1")),
         # What to answer.
         Option("dtype", CHOICE, "Element type for the weight and activation bytes.", section="Output",
                choices=("float32", "float16", "bfloat16", "float64"), default="float32", config=False),

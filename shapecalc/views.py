@@ -24,8 +24,9 @@ from shapecalc.result import Tensor
 class GateView:
     """One gate of one cell: its activation tensor and its slices of the cell's weights.
 
-    ``bias`` is Keras' bias slice (two rows with ``reset_after``) or PyTorch's
-    ``bias_ih`` slice; ``recurrent_bias`` PyTorch's ``bias_hh`` slice.
+    ``bias`` is Keras' bias slice (two rows with ``reset_after``), PyTorch's
+    ``bias_ih`` slice or ONNX's ``Wb``; ``recurrent_bias`` PyTorch's ``bias_hh``
+    slice or ONNX's ``Rb``; ``peephole`` ONNX's ``P`` slice (LSTM i, o, f).
     """
 
     spec: GateSpec
@@ -34,6 +35,7 @@ class GateView:
     recurrent_kernel: Tensor
     bias: Tensor | None = None
     recurrent_bias: Tensor | None = None
+    peephole: Tensor | None = None
 
 
 @record
@@ -57,6 +59,11 @@ class CellView:
     tensor this cell's ``h_t`` goes to; ``final_states`` PyTorch's stacked
     ``h_n`` / ``c_n``. ``split_bias`` marks Keras GRU's ``reset_after`` bias,
     whose row 0 joins the input product and row 1 the recurrent product.
+    ``reset_after`` is also ONNX GRU's ``linear_before_reset``.
+
+    One ONNX tensor holds every direction: its cells share ``W``, ``R``, ``B``
+    and ``peepholes`` (``P``), and their gates hold each direction's slices; a
+    gateless ONNX cell holds its direction's slices (``Wi``, ``WBi``, ...) itself.
     """
 
     layer: int
@@ -77,6 +84,7 @@ class CellView:
     reset_after: bool = False
     split_bias: bool = False
     convolution: Convolution | None = None
+    peepholes: Tensor | None = None
 
     @property
     def hidden_state(self) -> Tensor:
@@ -116,7 +124,8 @@ class CellView:
         {'W_x': 'weight_ih_l0', 'W_h': 'weight_hh_l0', 'b_x': 'bias_ih_l0', 'b_h': 'bias_hh_l0'}
         """
         source: GateView | CellView = self if gate is None else gate
-        tensors = (source.kernel, source.recurrent_kernel, source.bias, source.recurrent_bias)
+        peephole = gate.peephole if gate is not None else None
+        tensors = (source.kernel, source.recurrent_kernel, source.bias, source.recurrent_bias, peephole)
         slots = zip(self.convention.weight_slots, tensors, strict=False)
         return {slot: tensor for slot, tensor in slots if tensor is not None}
 

@@ -14,6 +14,7 @@ import pytest
 from shapecalc.api import shapes
 from shapecalc.cells import CELLS
 from shapecalc.configs import RecurrentConfig
+from shapecalc.dims import sym
 from shapecalc.rules import derive
 
 PACKAGE = Path(__file__).parent.parent / "shapecalc"
@@ -43,6 +44,9 @@ KINDS = [
     ("lstm", "torch", {"hidden_size": 8, "input_size": 4}),
     ("gru", "torch", {"hidden_size": 8, "input_size": 4}),
     ("rnn", "torch", {"hidden_size": 8, "input_size": 4}),
+    ("lstm", "onnx", {"hidden_size": 8, "input_size": 4}),
+    ("gru", "onnx", {"hidden_size": 8, "input_size": 4}),
+    ("rnn", "onnx", {"hidden_size": 8, "input_size": 4}),
 ]
 
 
@@ -61,6 +65,8 @@ def test_the_table_agrees_with_what_the_rules_build(kind: str, framework: str, o
     for gate in cell.gates:
         assert gate.kernel.gate == gate.recurrent_kernel.gate == gate.spec.letter
         assert gate.kernel.slice_of == cell.kernel.name
+    if framework == "onnx" and not cell.gates:  # ONNX RNN: the cell holds its direction's slices
+        assert (cell.kernel.name, cell.kernel.slice_of, cell.kernel.index) == ("Wi", "W", "[0]")
 
 
 EXPECTED_GATES = {
@@ -70,6 +76,9 @@ EXPECTED_GATES = {
     ("gru", "torch"): [("r", "reset"), ("z", "update"), ("n", "candidate")],
     ("rnn", "keras"): [],
     ("rnn", "torch"): [],
+    ("lstm", "onnx"): [("i", "input"), ("o", "output"), ("f", "forget"), ("c", "candidate")],
+    ("gru", "onnx"): [("z", "update"), ("r", "reset"), ("h", "candidate")],
+    ("rnn", "onnx"): [],
 }
 
 
@@ -78,6 +87,29 @@ def test_the_gate_orders_and_roles_are_the_frameworks(kind: str, framework: str)
     gates = CELLS[kind].convention(framework).gates
     assert [(g.letter, g.role) for g in gates] == EXPECTED_GATES[kind, framework]
     assert all(g.activation == ("tanh" if g.role == "candidate" else "σ") for g in gates)
+
+
+def test_onnx_names_the_activations_as_the_spec_does() -> None:
+    """f is the gates' function, g the candidate's, h the output's (LSTM): σ, tanh, tanh by default."""
+    lstm, gru, rnn = (CELLS[kind].onnx for kind in ("lstm", "gru", "rnn"))
+    assert [g.function for g in lstm.gates] == ["f", "f", "f", "g"]
+    assert [g.function for g in gru.gates] == ["f", "f", "g"]
+    assert (rnn.function, rnn.activation) == ("f", "tanh")
+    assert lstm.update("hidden_state").template == "{output}{had}h({c})"
+    assert lstm.state_symbols == ("X", "H", "C")
+
+
+def test_onnx_peepholes_and_two_directions_share_the_stored_weights() -> None:
+    result = shapes("lstm", framework="onnx", hidden_size=8, input_size=4, bidirectional=True, peepholes=True)
+    forward, backward = result.cells
+    assert (forward.direction, backward.direction) == ("forward", "backward")
+    assert forward.kernel is backward.kernel and forward.peepholes is backward.peepholes
+    assert [g.peephole.name if g.peephole else None for g in backward.gates] == ["PBi", "PBo", "PBf", None]
+    assert backward.gate("output").kernel.name == "WBo"
+    # costs count the shared W, R and B once; each peephole adds a product and a sum per unit
+    plain = shapes("lstm", framework="onnx", hidden_size=8, input_size=4, bidirectional=True)
+    assert result.costs.macs == plain.costs.macs
+    assert result.costs.flops - plain.costs.flops == sym("batch") * sym("timestep") * 6 * 8 * 2
 
 
 def test_convlstm_is_the_lstm_cell_with_convolutions() -> None:

@@ -93,7 +93,7 @@ def test_options_of_lstm_complete(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_choices_complete(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _complete(monkeypatch, "shapecalc convlstm --padding ") == ["valid", "same"]
-    assert _complete(monkeypatch, "shapecalc lstm --framework ") == ["keras", "torch"]
+    assert _complete(monkeypatch, "shapecalc lstm --framework ") == ["keras", "torch", "onnx"]
     assert {"table", "json", "markdown"} <= set(_complete(monkeypatch, "shapecalc gru --format "))
     assert _complete(monkeypatch, "shapecalc convlstm --data-format channels_f") == ["channels_first"]
 

@@ -42,6 +42,32 @@ CASES = {
     ],
     "torch-gru": ["gru", "--framework", "torch", "--hidden-size", "32", "--input-size", "20"],
     "torch-rnn": ["rnn", "--framework", "torch", "--hidden-size", "H", "--input-size", "I", "--no-bias"],
+    "onnx-lstm-peepholes": [
+        "lstm",
+        "--framework",
+        "onnx",
+        "--hidden-size",
+        "32",
+        "--input-size",
+        "20",
+        "--peepholes",
+    ],
+    "onnx-gru": ["gru", "--framework", "onnx", "--hidden-size", "32", "--input-size", "20", "--layout", "1"],
+    "onnx-gru-linear-before-reset": [
+        *("gru", "--framework", "onnx", "--hidden-size", "32", "--input-size", "20", "--linear-before-reset"),
+        *("--bidirectional",),
+    ],
+    "onnx-rnn": [
+        "rnn",
+        "--framework",
+        "onnx",
+        "--hidden-size",
+        "H",
+        "--input-size",
+        "I",
+        "--direction",
+        "reverse",
+    ],
 }
 FORMATS = {"table": "txt", "markdown": "md"}
 
@@ -118,6 +144,22 @@ def test_json_steps_structure(run_cli):
         ("lstm", {"bidirectional": True, "merge_mode": "none"}, "backward/output = h_1^bwd"),
         ("lstm", {"framework": "torch", "num_layers": 3}, "x_t^(2) = h_t^(1)"),
         ("lstm", {"framework": "torch", "bidirectional": True}, "output[t] = concat(h_t, h_t^reverse)"),
+        ("lstm", {"framework": "onnx"}, "i_t = f(X_t · W_iᵀ + H_{t-1} · R_iᵀ + Wb_i + Rb_i)"),
+        (
+            "lstm",
+            {"framework": "onnx", "peepholes": True},
+            "o_t = f(X_t · W_oᵀ + H_{t-1} · R_oᵀ + P_o ⊙ C_t + Wb_o + Rb_o)",
+        ),
+        ("lstm", {"framework": "onnx"}, "H_t = o_t ⊙ h(C_t)"),
+        ("gru", {"framework": "onnx"}, "h_t = g(X_t · W_hᵀ + (r_t ⊙ H_{t-1}) · R_hᵀ + Rb_h + Wb_h)"),
+        (
+            "gru",
+            {"framework": "onnx", "linear_before_reset": True},
+            "h_t = g(X_t · W_hᵀ + r_t ⊙ (H_{t-1} · R_hᵀ + Rb_h) + Wb_h)",
+        ),
+        ("rnn", {"framework": "onnx", "use_bias": False}, "H_t = f(X_t · W_iᵀ + H_{t-1} · R_iᵀ)"),
+        ("lstm", {"framework": "onnx", "layout": 1}, "Y[:, t, 0] = H_t"),
+        ("gru", {"framework": "onnx", "direction": "reverse"}, "Y_h[0] = H_1"),
     ],
 )
 def test_equations(kind, options, equation):
@@ -133,6 +175,8 @@ def test_gate_order_follows_the_convention():
     assert gate_results("lstm", "torch") == ["gate_i", "gate_f", "gate_g", "gate_o"]
     assert gate_results("gru", "keras") == ["gate_z", "gate_r", "gate_h"]
     assert gate_results("gru", "torch") == ["gate_r", "gate_z", "gate_n"]
+    assert gate_results("lstm", "onnx") == ["gate_i", "gate_o", "gate_f", "gate_c"]
+    assert gate_results("gru", "onnx") == ["gate_z", "gate_r", "gate_h"]
 
 
 #: Every layer kind and framework, with the options that change the equations or shapes.
@@ -150,6 +194,18 @@ VARIANTS = [
     )
 ]
 VARIANTS += [("gru", {"reset_after": False}), ("gru", {"reset_after": False, "use_bias": False})]
+VARIANTS += [
+    (kind, {"framework": "onnx", **extra})
+    for kind in ("lstm", "gru", "rnn")
+    for extra in (
+        {},
+        {"use_bias": False, "layout": 1},
+        {"direction": "bidirectional"},
+        {"direction": "reverse"},
+    )
+]
+VARIANTS += [("lstm", {"framework": "onnx", "peepholes": True, "bidirectional": True})]
+VARIANTS += [("gru", {"framework": "onnx", "linear_before_reset": True, "use_bias": False})]
 VARIANTS += [("lstm", {"framework": "torch", "proj_size": 3, "num_layers": 2, "bidirectional": True})]
 VARIANTS += [
     (kind, {"kernel": kernel, "input": frame, **extra})
@@ -185,14 +241,14 @@ def _equations(result):
 
 
 def _expected_shape(result, operand):
-    """The named tensor's shape, less the axis ``index`` picks (``[:, t]`` drops axis 1)."""
+    """The named tensor's shape, less the axes ``index`` picks (``[:, t]`` drops axis 1, ONNX's
+    ``Y[t, 0]`` axes 0 and 1)."""
     shape = result.tensor(operand.tensor).shape
     if not operand.index:
         return shape
     entries = operand.index.strip("[]").split(", ")
-    axis = entries.index(next(e for e in entries if e != ":"))
-    assert axis == len(entries) - 1
-    return shape[:axis] + shape[axis + 1 :]
+    assert entries[-1] != ":"
+    return tuple(size for axis, size in enumerate(shape) if axis >= len(entries) or entries[axis] == ":")
 
 
 @pytest.mark.parametrize(("kind", "options"), VARIANTS, ids=lambda v: str(v))
@@ -212,10 +268,16 @@ def test_no_bias_means_no_bias_terms(kind, options):
     with_bias = _explained(kind, options | {"use_bias": True})
     without = _explained(kind, options | {"use_bias": False})
     operands = [o for s in without.explanation.steps for o in s.operands]
-    assert not [o for o in operands if "bias" in o.tensor]
-    assert not [e for e in _equations(without) if " b_" in e or "+ b)" in e]
-    biased = [o for s in with_bias.explanation.steps for o in s.operands if "bias" in o.tensor]
+    assert not [o for o in operands if _is_bias(without, o.tensor)]
+    assert not [e for e in _equations(without) if " b_" in e or "+ b)" in e or "b_" in e]
+    biased = [o for s in with_bias.explanation.steps for o in s.operands if _is_bias(with_bias, o.tensor)]
     assert biased
+
+
+def _is_bias(result, name):
+    """Keras' and PyTorch's biases say so in their names; ONNX's are B and its slices (Wbi, Rbi)."""
+    tensor = result.tensor(name)
+    return "bias" in name or (tensor.slice_of or tensor.name) == "B"
 
 
 def test_the_one_step_input_and_the_output_step():
@@ -239,11 +301,11 @@ def test_conv_note_names_the_input_convolution():
     units=st.integers(1, 40),
     features=st.integers(1, 40),
     kind=st.sampled_from(["lstm", "gru", "rnn"]),
-    framework=st.sampled_from(["keras", "torch"]),
+    framework=st.sampled_from(["keras", "torch", "onnx"]),
     batch=st.integers(1, 9),
 )
 def test_symbolic_steps_evaluate_to_the_numeric_steps(units, features, kind, framework, batch):
-    names = {"torch": ("hidden_size", "input_size"), "keras": ("units", "input_dim")}[framework]
+    names = {"keras": ("units", "input_dim")}.get(framework, ("hidden_size", "input_size"))
     symbolic = shapes(kind, framework=framework, explain=True, **dict(zip(names, ("U", "D"), strict=True)))
     numeric = shapes(
         kind,

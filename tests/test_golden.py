@@ -52,6 +52,14 @@ CASES: dict[str, tuple[str, ...]] = {
         *("gru", "--framework", "torch", "--hidden-size", "H", "--input-size", "10"),
         *("--batch-first", "--batch", "4"),
     ),
+    "onnx_lstm_bidirectional_peepholes": (
+        *("lstm", "--framework", "onnx", "--hidden-size", "32", "--input-size", "20"),
+        *("--direction", "bidirectional", "--peepholes"),
+    ),
+    "onnx_gru_layout1_symbolic": (
+        *("gru", "--framework", "onnx", "--hidden-size", "H", "--input-size", "10"),
+        *("--layout", "1", "--batch", "4", "--linear-before-reset"),
+    ),
 }
 
 PARAMS = [(case, fmt) for case in CASES for fmt in FORMATS]

@@ -444,6 +444,50 @@ KNOWN = [
         outputs=[(2, 3, 14), (4, 2, 7)],
         params=476,
     ),
+    # ONNX: read off the operator spec and onnx.shape_inference; onnxruntime runs every layout 0 entry.
+    Known(
+        "lstm",
+        {"framework": "onnx", "hidden_size": 32, "input_size": 20},
+        weights={"W": (1, 128, 20), "R": (1, 128, 32), "B": (1, 256)},
+        outputs=[(3, 1, 2, 32), (1, 2, 32), (1, 2, 32)],
+        params=6912,
+    ),
+    Known(
+        "lstm",
+        {"framework": "onnx", "hidden_size": 4, "input_size": 3, "bidirectional": True, "peepholes": True},
+        weights={"W": (2, 16, 3), "R": (2, 16, 4), "B": (2, 32), "P": (2, 12)},
+        outputs=[(3, 2, 2, 4), (2, 2, 4), (2, 2, 4)],
+        params=312,
+    ),
+    Known(
+        "gru",
+        {"framework": "onnx", "hidden_size": 32, "input_size": 20},
+        weights={"W": (1, 96, 20), "R": (1, 96, 32), "B": (1, 192)},
+        outputs=[(3, 1, 2, 32), (1, 2, 32)],
+        params=5184,
+    ),
+    Known(
+        "gru",
+        {
+            "framework": "onnx",
+            "hidden_size": 5,
+            "input_size": 4,
+            "direction": "reverse",
+            "layout": 1,
+            "use_bias": False,
+            "linear_before_reset": True,
+        },
+        weights={"W": (1, 15, 4), "R": (1, 15, 5)},
+        outputs=[(2, 3, 1, 5), (2, 1, 5)],
+        params=135,
+    ),
+    Known(
+        "rnn",
+        {"framework": "onnx", "hidden_size": 8, "input_size": 3, "bidirectional": True},
+        weights={"W": (2, 8, 3), "R": (2, 8, 8), "B": (2, 16)},
+        outputs=[(3, 2, 2, 8), (2, 2, 8)],
+        params=208,
+    ),
 ]
 
 
@@ -470,6 +514,9 @@ GATE_ORDERS = [
     (("lstm", "--framework", "torch", "--hidden-size", "4", "--input-size", "3"), ["i", "f", "g", "o"]),
     (("gru", "--framework", "torch", "--hidden-size", "4", "--input-size", "3"), ["r", "z", "n"]),
     (("rnn", "--framework", "torch", "--hidden-size", "4", "--input-size", "3"), []),
+    (("lstm", "--framework", "onnx", "--hidden-size", "4", "--input-size", "3"), ["i", "o", "f", "c"]),
+    (("gru", "--framework", "onnx", "--hidden-size", "4", "--input-size", "3"), ["z", "r", "h"]),
+    (("rnn", "--framework", "onnx", "--hidden-size", "4", "--input-size", "3"), []),
 ]
 
 
@@ -507,6 +554,85 @@ def test_gate_slices_sit_where_each_framework_fuses_them() -> None:
         ("weight_ih_l0_z", (4, 3), "[4:8]"),
         ("weight_ih_l0_n", (4, 3), "[8:12]"),
     ]
+
+
+def test_onnx_slices_sit_after_the_direction_axis_with_the_specs_names() -> None:
+    lstm = shapes("lstm", framework="onnx", hidden_size=4, input_size=3, bidirectional=True, peepholes=True)
+    assert [(t.name, t.shape, t.index) for t in lstm.tensors if t.slice_of == "W"] == [
+        ("Wi", (4, 3), "[0, 0:4]"),
+        ("Wo", (4, 3), "[0, 4:8]"),
+        ("Wf", (4, 3), "[0, 8:12]"),
+        ("Wc", (4, 3), "[0, 12:16]"),
+        ("WBi", (4, 3), "[1, 0:4]"),
+        ("WBo", (4, 3), "[1, 4:8]"),
+        ("WBf", (4, 3), "[1, 8:12]"),
+        ("WBc", (4, 3), "[1, 12:16]"),
+    ]
+    biases = [(t.name, t.index) for t in lstm.tensors if t.slice_of == "B"]
+    assert biases[:5] == [
+        ("Wbi", "[0, 0:4]"), ("Wbo", "[0, 4:8]"), ("Wbf", "[0, 8:12]"), ("Wbc", "[0, 12:16]"),
+        ("Rbi", "[0, 16:20]"),
+    ]  # fmt: skip
+    assert biases[8:10] == [("WBbi", "[1, 0:4]"), ("WBbo", "[1, 4:8]")]
+    assert [(t.name, t.index) for t in lstm.tensors if t.slice_of == "P"] == [
+        ("Pi", "[0, 0:4]"), ("Po", "[0, 4:8]"), ("Pf", "[0, 8:12]"),
+        ("PBi", "[1, 0:4]"), ("PBo", "[1, 4:8]"), ("PBf", "[1, 8:12]"),
+    ]  # fmt: skip
+    rnn = shapes("rnn", framework="onnx", hidden_size="H", input_size=3, direction="bidirectional")
+    assert [(t.name, t.index, t.gate) for t in rnn.tensors if t.slice_of == "W"] == [
+        ("Wi", "[0]", None),
+        ("WBi", "[1]", None),
+    ]
+    indices = [t.index for t in rnn.tensors if t.slice_of == "B"]
+    assert indices == ["[0, 0:H]", "[0, H:H*2]", "[1, 0:H]", "[1, H:H*2]"]
+
+
+def test_onnx_layout_1_puts_the_batch_first() -> None:
+    result = shapes("lstm", framework="onnx", hidden_size=4, input_size=3, layout=1, batch="N", timesteps="T")
+    shapes_ = {name: result.tensor(name).shape for name in ("X", "initial_h", "Y", "Y_h", "Y_c")}
+    assert {name: tuple(map(str, shape)) for name, shape in shapes_.items()} == {
+        "X": ("N", "T", "3"),
+        "initial_h": ("N", "1", "4"),
+        "Y": ("N", "T", "1", "4"),
+        "Y_h": ("N", "1", "4"),
+        "Y_c": ("N", "1", "4"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"num_layers": 2},
+            "(it applies to framework torch; an ONNX LSTM, GRU or RNN node is one layer: stack nodes)",
+        ),
+        ({"return_state": True}, "ONNX always returns Y, Y_h (and Y_c)"),
+        (
+            {"bidirectional": True, "direction": "reverse"},
+            "bidirectional: means direction='bidirectional': "
+            "give bidirectional or direction='reverse', not both",
+        ),
+        ({"layout": 2}, "layout: must be one of 0, 1, got 2"),
+        (
+            {"proj_size": 2},
+            "proj_size: is not an option of lstm with framework onnx (it applies to "
+            "framework torch; ONNX LSTM has no projection)",
+        ),
+    ],
+)
+def test_onnx_refuses_what_the_operator_lacks(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ShapecalcError) as raised:
+        shapes("lstm", framework="onnx", hidden_size=4, input_size=3, **options)
+    assert message in str(raised.value)
+
+
+def test_onnx_gru_refuses_peepholes_and_keras_refuses_linear_before_reset() -> None:
+    with pytest.raises(ShapecalcError, match="peepholes: applies to lstm only"):
+        shapes("gru", framework="onnx", hidden_size=4, input_size=3, peepholes=True)
+    with pytest.raises(ShapecalcError, match="reset_after=True is linear_before_reset=1"):
+        shapes("gru", framework="onnx", hidden_size=4, input_size=3, reset_after=False)
+    with pytest.raises(ShapecalcError, match="Keras GRU has reset_after instead"):
+        shapes("gru", units=4, input_dim=3, linear_before_reset=True)
 
 
 def test_bidirectional_names_both_directions() -> None:

@@ -73,6 +73,25 @@ CASES = {
         "rnn",
         {"framework": "torch", "hidden_size": 7, "input_size": 3, "use_bias": False},
     ),
+    "onnx-lstm-peepholes": (
+        "lstm",
+        {"framework": "onnx", "hidden_size": 32, "input_size": 20, "peepholes": True},
+    ),
+    "onnx-gru-bidirectional": (
+        "gru",
+        {"framework": "onnx", "hidden_size": 16, "input_size": 4, "bidirectional": True, "layout": 1},
+    ),
+    "onnx-gru-linear-before-reset": (
+        "gru",
+        {
+            "framework": "onnx",
+            "hidden_size": 16,
+            "input_size": 4,
+            "linear_before_reset": True,
+            "use_bias": False,
+        },
+    ),
+    "onnx-rnn": ("rnn", {"framework": "onnx", "hidden_size": 7, "input_size": 3, "direction": "reverse"}),
 }
 
 
@@ -114,8 +133,9 @@ def test_every_label_is_the_shape_of_its_tensor(case):
     result = _result(case)
     drawing = cell_picture(result)
     checked = 0
+    source = result.cells[0].step_input.name  # "input"; ONNX's X
     for item in drawing.items:
-        if item.kind == "label" and item.keys and item.keys[0] != "input":
+        if item.kind == "label" and item.keys and item.keys[0] != source:
             assert _label(item) == format_shape(result.tensor(item.keys[0]).shape), item.tooltip
             checked += 1
         for line in item.lines:
@@ -133,7 +153,7 @@ def test_hover_keys_name_tensors_of_the_result(case):
     page = render_html(result)
     keys = {key for value in re.findall(r'data-tensor="([^"]*)"', page) for key in value.split()}
     assert keys <= names
-    assert {"input", "hidden_state"} <= {k.removeprefix("forward/") for k in keys}
+    assert {result.cells[0].step_input.name, "hidden_state"} <= {k.removeprefix("forward/") for k in keys}
 
 
 #: Known-true shapes as drawn (sub- and superscripts join the text: W_{i} reads "Wi").
@@ -187,6 +207,17 @@ KNOWN = [
         {"Win (16, 4)", "Winxt + bin + rt⊙(Whnht-1 + bhn)"},
     ),
     ("torch-rnn-no-bias", {"input": "(batch, 3)"}, {"Wih (7, 3)", "Whh (7, 7)", "xtWihᵀ + ht-1Whhᵀ"}),
+    (
+        "onnx-lstm-peepholes",
+        {"X": "(batch, 20)", "gate_o": "(batch, 32)", "cell_state": "(batch, 32)"},
+        {"Po (32,)", "Wc (32, 20)", "Xt·Woᵀ + Ht-1·Roᵀ + Po⊙Ct + Wbo + Rbo"},
+    ),
+    (
+        "onnx-gru-linear-before-reset",
+        {"X": "(batch, 4)", "gate_h": "(batch, 16)"},
+        {"Wh (16, 4)", "Xt·Whᵀ + rt⊙(Ht-1·Rhᵀ)"},
+    ),
+    ("onnx-rnn", {"X": "(batch, 3)"}, {"Wi (7, 3)", "Xt·Wiᵀ + Ht-1·Riᵀ + Wbi + Rbi"}),
 ]
 
 
@@ -208,6 +239,12 @@ def test_known_shapes_on_the_picture(case, labels, lines):
         ("gru", {"σ update gate zt", "σ reset gate rt", "tanh candidate h̃t"}),
         ("torch-gru-batch-first", {"σ update gate zt", "σ reset gate rt", "tanh new gate nt"}),
         ("rnn", {"tanh ht"}),
+        (
+            "onnx-lstm-peepholes",
+            {"σ input gate it", "σ output gate ot", "σ forget gate ft", "tanh cell gate ct"},
+        ),
+        ("onnx-gru-bidirectional", {"σ update gate zt", "σ reset gate rt", "tanh hidden gate ht"}),
+        ("onnx-rnn", {"tanh Ht"}),
         (
             "torch-lstm-proj",
             {"σ input gate it", "σ forget gate ft", "tanh candidate gt", "σ output gate ot", "projection"},
@@ -282,7 +319,7 @@ def test_long_symbolic_labels_never_overlap(rows, cols, stride, filters, padding
 @settings(max_examples=20, deadline=None)
 @given(
     kind=st.sampled_from(["lstm", "gru", "rnn"]),
-    framework=st.sampled_from(["keras", "torch"]),
+    framework=st.sampled_from(["keras", "torch", "onnx"]),
     units=st.one_of(st.integers(1, 10**6), _NAME),
     features=st.one_of(st.integers(1, 10**6), _NAME),
     bias=st.booleans(),
@@ -292,9 +329,9 @@ def test_dense_cells_never_overlap(kind, framework, units, features, bias):
     assert collisions(cell_picture(result)) == []
 
 
-@pytest.mark.parametrize("case", ["lstm-notes", "convlstm-notes"])
+@pytest.mark.parametrize("case", ["lstm-notes", "convlstm-notes", "onnx-lstm-peepholes"])
 def test_golden_svg(case):
-    """The two everyday examples, byte for byte (see the module docstring to update)."""
+    """The two everyday examples and an ONNX LSTM, byte for byte (see the module docstring to update)."""
     path = GOLDEN / f"{case}.svg"
     svg = render_svg(_result(case))
     if os.environ.get("SHAPECALC_UPDATE_GOLDEN"):

@@ -34,8 +34,8 @@ def cli() -> None:
     """Know thy shapes: every tensor inside LSTM, GRU, RNN and ConvLSTM layers.
 
     Derives the shape of the input, kernels, gates, states and output of a
-    recurrent layer from its config, in the Keras 3 or PyTorch convention,
-    without importing either. Sizes may be numbers or names (W, H - 2).
+    recurrent layer from its config, in the Keras 3, PyTorch or ONNX convention,
+    without importing any of them. Sizes may be numbers or names (W, H - 2).
 
     \b
     Examples:

@@ -49,9 +49,15 @@ from shapecalc.options import (
 
 #: What each command says of itself, and an example that runs as printed.
 _ABOUT = {
-    "lstm": ("LSTM: Keras LSTM or PyTorch nn.LSTM.", "shapecalc lstm --units 32 --input-dim 20"),
-    "gru": ("GRU: Keras GRU or PyTorch nn.GRU.", "shapecalc gru --units 32 --input-dim 20 --no-reset-after"),
-    "rnn": ("Simple RNN: Keras SimpleRNN or PyTorch nn.RNN.", "shapecalc rnn --units 32 --input-dim 20"),
+    "lstm": ("LSTM: Keras LSTM, PyTorch nn.LSTM or ONNX LSTM.", "shapecalc lstm --units 32 --input-dim 20"),
+    "gru": (
+        "GRU: Keras GRU, PyTorch nn.GRU or ONNX GRU.",
+        "shapecalc gru --units 32 --input-dim 20 --no-reset-after",
+    ),
+    "rnn": (
+        "Simple RNN: Keras SimpleRNN, PyTorch nn.RNN or ONNX RNN.",
+        "shapecalc rnn --units 32 --input-dim 20",
+    ),
     "convlstm1d": ("", "shapecalc convlstm1d --filters 8 --kernel 3 --input 100 3"),
     "convlstm": ("", "shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3"),
     "convlstm3d": ("", "shapecalc convlstm3d --filters 4 --kernel 3 --input 16 32 32 1"),
@@ -99,7 +105,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
     help_text = spec.help + _default_text(spec)
     if spec.kind == FLAG:
         declarations = list(spec.flags)
-        if spec.default is True:
+        if spec.default is True or spec.negation:  # an off switch: --no-bias, --no-linear-before-reset
             off = "--" + (spec.negation or f"no_{spec.key}").replace("_", "-")
             declarations = [f"{declarations[0]}/{off}"]
         return TableOption(spec, [spec.key, *declarations], is_flag=True, default=None, help=help_text)

@@ -54,7 +54,15 @@ class CellParts:
         self.plain = {
             g.spec.role: PLAIN.symbol(g.spec.symbol, "t") for g in gates if g.spec.role != "candidate"
         }
-        self.plain.update(candidate="candidate", h_prev="h_{t-1}", c_prev="c_{t-1}", c="c_t")
+        #: The step input's and the states' letters: x, h, c (ONNX: X, H, C).
+        self.x, self.h, self.c = self.convention.state_symbols
+        self.plain.update(
+            candidate="candidate", h_prev=f"{self.h}_{{t-1}}", c_prev=f"{self.c}_{{t-1}}", c=f"{self.c}_t"
+        )
+
+    def io(self, letter: str, time: str) -> str:
+        """An input's or output's symbol in the picture's markup: ``h_{t-1}``, ``C_{t}``."""
+        return f"{letter}_{{{time}}}"
 
     def tooltip(self, template: str) -> str:
         """A template of the cell table in plain symbols: ``f_t ⊙ c_{t-1}``."""
@@ -95,7 +103,7 @@ class CellParts:
     def rnn_box(self) -> tuple[TextLine, ...]:
         hidden = self.cell.hidden_state
         title = math_line(
-            f"{self.convention.activation} {MATH.symbol('h', 't')}", bold=True, keys=(hidden.name,)
+            f"{self.convention.activation} {MATH.symbol(self.h, 't')}", bold=True, keys=(hidden.name,)
         )
         return (title, math_line(self.preactivation(None)), *self.weight_lines(None))
 
@@ -113,7 +121,9 @@ class CellParts:
         if cell.split_bias:
             slots = [slot for slot in slots if slot != "b"] + ["b_x", "b_h"]
         values = {slot: self.convention.weight_symbol(slot, letter, MATH) for slot in slots}
-        values.update(x=MATH.symbol("x", "t"), h=MATH.symbol("h", "t-1"))
+        values.update(x=MATH.symbol(self.x, "t"), h=MATH.symbol(self.h, "t-1"))
+        if cell.cell_state is not None:  # ONNX peepholes read the cell state
+            values.update(c_prev=MATH.symbol(self.c, "t-1"), c=MATH.symbol(self.c, "t"))
         values.update({g.spec.role: MATH.symbol(g.spec.symbol, "t") for g in cell.gates})
         if gate is None:
             return fill(self.convention.template, values, self.notation)[0]
@@ -164,8 +174,8 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     c_key = (cell_state.name,)
     kept, added = parts.term("cell_state", "c_prev"), parts.term("cell_state", "candidate")
     output = parts.tooltip(parts.convention.update("hidden_state").template)
-    squashed = "tanh(c_t)"
-    grid[(0, 0)] = _io("c_{t-1}", cell_state, "previous cell state")
+    squashed = f"tanh({parts.c}_t)"
+    grid[(0, 0)] = _io(parts.io(parts.c, "t-1"), cell_state, "previous cell state")
     grid[(0, 1)] = _shape_label(cell_state)
     grid[(0, 2)] = _op("×", kept)
     grid[(0, 4)] = _shape_label(forget.tensor, kept, keyed=False)
@@ -178,8 +188,8 @@ def _lstm(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     grid[(2, 8)] = _op("tanh", squashed)
     grid[(2, 9)] = _shape_label(cell_state, squashed, keyed=False)
     grid[(2, 10)] = _op("×", output)
-    grid[(0, end)] = _io("c_{t}", cell_state, "new cell state")
-    grid[(2, end)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
+    grid[(0, end)] = _io(parts.io(parts.c, "t"), cell_state, "new cell state")
+    grid[(2, end)] = _io(parts.io(parts.h, "t"), hidden, "new hidden state (the step's output)")
     for col, gate in ((2, forget), (4, inp), (6, cand), (10, out)):
         grid[(4, col)] = _gate_cell(gate)
         grid[(3, col)] = _shape_label(gate.tensor)
@@ -229,7 +239,7 @@ def _gru(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     grid[(0, 3)] = _shape_label(update.tensor, kept, keyed=False)
     grid[(0, 5)] = _op("+", parts.equation("hidden_state"))
     grid[(0, 6)] = _shape_label(hidden)
-    grid[(0, 7)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
+    grid[(0, 7)] = _io(parts.io(parts.h, "t"), hidden, "new hidden state (the step's output)")
     grid[(1, 5)] = _shape_label(cand.tensor, added, keyed=False)
     grid[(2, 2)] = Cell("junction", keys=z_key)
     grid[(2, 3)] = _op("1−", complement)
@@ -258,7 +268,7 @@ def _rnn(parts: CellParts, grid: Grid, routes: list[Route]) -> int:
     hidden = parts.cell.hidden_state
     grid[(4, 2)] = Cell("gate", parts.rnn_box(), keys=(hidden.name,), style="tanh")
     grid[(3, 2)] = _shape_label(hidden)
-    grid[(2, 2)] = _io("h_{t}", hidden, "new hidden state (the step's output)")
+    grid[(2, 2)] = _io(parts.io(parts.h, "t"), hidden, "new hidden state (the step's output)")
     routes.append(Route(((4, 2), (3, 2), (2, 2)), (hidden.name,)))
     return 2
 
@@ -267,12 +277,11 @@ def _buses(parts: CellParts, grid: Grid, routes: list[Route], last_gate: int) ->
     """``h_{t-1}`` and ``x_t`` run along two buses under the gates and rise into each one."""
     hidden = parts.cell.hidden_state
     x_shape, x_key = parts.step_input
-    grid[(6, 0)] = _io("h_{t-1}", hidden, "previous hidden state")
+    grid[(6, 0)] = _io(parts.io(parts.h, "t-1"), hidden, "previous hidden state")
     grid[(6, 1)] = _shape_label(hidden)
-    grid[(7, 0)] = Cell(
-        "io", (math_line("x_{t}"),), keys=(x_key,), tooltip=f"one time step of the input: {x_shape}"
-    )
-    grid[(7, 1)] = Cell("label", shape_lines(x_shape), keys=(x_key,), tooltip=f"x_t {x_shape}")
+    x_t = math_line(parts.io(parts.x, "t"))
+    grid[(7, 0)] = Cell("io", (x_t,), keys=(x_key,), tooltip=f"one time step of the input: {x_shape}")
+    grid[(7, 1)] = Cell("label", shape_lines(x_shape), keys=(x_key,), tooltip=f"{parts.x}_t {x_shape}")
     h_key, x_keys = (hidden.name,), (x_key,)
     routes.append(Route(((6, 0), (6, 1), (6, last_gate, -DROP)), h_key, arrow=False))
     routes.append(Route(((7, 0), (7, 1), (7, last_gate, DROP)), x_keys, arrow=False))

@@ -67,7 +67,9 @@ def legend_lines(result: LayerResult) -> list[TextLine]:
     """The config, what goes in and out, totals and the symbols' key."""
     lines = []
     shapes = {t.name: format_shape(t.shape) for t in result.tensors}
-    lines.append(plain_line(f"input {shapes['input']}", keys=("input",)))
+    source = result.cells[0].step_input if result.cells[0].layer == 0 else result.tensors[0]
+    label = "input" if source.name == "input" else f"input {source.name}"
+    lines.append(plain_line(f"{label} {shapes[source.name]}", keys=(source.name,)))
     for name in result.outputs:
         lines.append(plain_line(f"returns {name} {shapes[name]}", keys=(name,)))
     lines.append(plain_line("; ".join(totals(result))))
@@ -98,8 +100,11 @@ def totals(result: LayerResult) -> list[str]:
 def _drawn_part(result: LayerResult) -> list[str]:
     if len(result.cells) == 1:
         return []
-    if result.cells[0].convention.framework == "keras":  # two cells in Keras: Bidirectional
+    framework = result.cells[0].convention.framework
+    if framework == "keras":  # two cells in Keras: Bidirectional
         return ["drawn: the forward cell; the backward cell has the same shapes"]
+    if framework == "onnx":  # two cells in ONNX: direction bidirectional
+        return ["drawn: direction 0 (forward); direction 1 (backward) has the same shapes"]
     return ["drawn: layer 0, forward; the table lists every layer and direction"]
 
 

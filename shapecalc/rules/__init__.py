@@ -10,19 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shapecalc.configs import ConvRecurrentConfig, LayerConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.configs import (
+    ConvRecurrentConfig,
+    LayerConfig,
+    OnnxRecurrentConfig,
+    RecurrentConfig,
+    TorchRecurrentConfig,
+)
 from shapecalc.costs import layer_costs
 from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.record import replace
 from shapecalc.result import LayerResult
 from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
+from shapecalc.rules.onnx import onnx_recurrent
 from shapecalc.rules.torch import torch_recurrent
 
 RULES: dict[type, Callable[[Any], LayerResult]] = {
     RecurrentConfig: keras_recurrent,
     ConvRecurrentConfig: keras_conv_recurrent,
     TorchRecurrentConfig: torch_recurrent,
+    OnnxRecurrentConfig: onnx_recurrent,
 }
 
 

@@ -99,7 +99,8 @@ _BOUND = re.compile(r"^([^:]+):([^:]+)$")
 
 
 def apply_index(array: Any, index: str, env: Env) -> Any:
-    """Slice ``array`` with a shapecalc slice text such as ``[:, U:U*2]`` or ``[..., 8:16]``."""
+    """Slice ``array`` with a shapecalc slice text such as ``[:, U:U*2]``, ``[..., 8:16]`` or
+    ``[1, 0:8]`` (an ONNX weight's direction, then the gate)."""
     assert index.startswith("[") and index.endswith("]"), index
     parts: list[Any] = []
     for part in index[1:-1].split(", "):
@@ -109,7 +110,9 @@ def apply_index(array: Any, index: str, env: Env) -> Any:
             parts.append(slice(None))
         else:
             match = _BOUND.match(part)
-            assert match, f"unreadable slice {part!r} in {index!r}"
+            if match is None:  # one position on the axis
+                parts.append(dim_value(part, env))
+                continue
             parts.append(slice(dim_value(match[1], env), dim_value(match[2], env)))
     return array[tuple(parts)]
 

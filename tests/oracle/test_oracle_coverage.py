@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import pytest
 import test_oracle_keras_convlstm as convlstm
 import test_oracle_keras_rnn as keras_rnn
+import test_oracle_onnx_rnn as onnx_rnn
 import test_oracle_torch_rnn as torch_rnn
 from oracle_support import Case, shapecalc_json
 
@@ -31,10 +32,12 @@ def features(case: Case) -> Iterable[str]:
         "reset_after",
         "bidirectional",
         "batch_first",
+        "peepholes",
+        "linear_before_reset",
     ):
         if key in options:
             yield f"{key}={options[key]}"
-    for key in ("merge_mode", "padding", "data_format", "num_layers"):
+    for key in ("merge_mode", "padding", "data_format", "num_layers", "direction", "layout"):
         if key in options:
             yield f"{key}={options[key]}"
     yield from (f"unknown={name}" for name in ("batch", "timestep", "N", "T") if name in case.unknown)
@@ -72,6 +75,14 @@ FAMILIES: dict[str, tuple[Callable[[int], Case], int, list[str]]] = {
         [f"kind={k}" for k in ("lstm", "gru", "rnn")]
         + [f"num_layers={n}" for n in (1, 2, 3)]
         + ["bidirectional=True", "batch_first=True", "use_bias=False", "proj_size on lstm", "refused"],
+    ),
+    "onnx": (
+        onnx_rnn.onnx_case,
+        onnx_rnn.CASES,
+        [f"kind={k}" for k in ("lstm", "gru", "rnn")]
+        + [f"direction={d}" for d in ("forward", "reverse", "bidirectional")]
+        + ["bidirectional=True", "layout=0", "layout=1", "use_bias=False", "peepholes=True"]
+        + ["peepholes=False", "linear_before_reset=True", "linear_before_reset=False"],
     ),
 }
 COMMON = ["unknown=batch", "unknown=timestep", "unknown=N", "unknown=T", "named size", "accepted"]
