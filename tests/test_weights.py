@@ -127,15 +127,17 @@ def test_a_weights_file_alone_assumes_what_it_cannot_carry(run_cli: Any) -> None
     assert not any("reset_after" in item for item in gru["assumed"])
 
 
-def test_onnx_nodes_are_shown_as_the_equivalent_pytorch_modules(run_cli: Any) -> None:
+def test_onnx_nodes_are_rebuilt_in_the_onnx_convention(run_cli: Any) -> None:
     _, doc, _ = weights_json(run_cli, "exported.onnx")
     lstm, gru = doc["layers"]
-    assert lstm["framework"] == "onnx" and lstm["layer"] == "nn.LSTM" and gru["layer"] == "nn.GRU"
-    assert (lstm["config"]["input_size"], lstm["config"]["hidden_size"], lstm["config"]["bidirectional"]) == (
-        3, 4, True,
-    )  # fmt: skip
+    assert lstm["framework"] == "onnx" and lstm["layer"] == "LSTM" and gru["layer"] == "GRU"
+    config = lstm["config"]
+    assert (config["input_size"], config["hidden_size"], config["direction"]) == (3, 4, "bidirectional")
     assert (gru["config"]["input_size"], gru["config"]["hidden_size"]) == (8, 2)
-    assert any("i, o, f, c" in note for note in lstm["notes"])
+    # torch.onnx exports nn.GRU with linear_before_reset=1, and the rebuilt node keeps it
+    assert gru["config"]["linear_before_reset"] is True
+    assert lstm["result"]["gate_order"] == ["i", "o", "f", "c"]
+    assert lstm["command"].startswith("shapecalc lstm --framework onnx")
     w = next(t for t in doc["tensors"] if t["name"] == lstm["tensors"][0])
     assert w["shape"] == [2, 16, 3]
     assert [g["gate"] for g in w["gates"]] == list("iofc") * 2

@@ -1,10 +1,7 @@
-"""ONNX ``LSTM``/``GRU``/``RNN`` nodes rebuilt from their attributes and W, R, B.
-
-shapecalc has no ONNX convention yet, so each node is shown as the PyTorch module with the
-same weights' sizes (one layer; ``bidirectional`` for ``direction="bidirectional"``,
-``batch_first`` for ``layout=1``). The file's own tensors keep ONNX's layout, labelled in
-its gate order: W is ``[num_directions, gates * hidden_size, input_size]`` with LSTM rows
-i, o, f, c (PyTorch: i, f, g, o) and GRU rows z, r, h (PyTorch: r, z, n).
+"""ONNX ``LSTM``/``GRU``/``RNN`` nodes rebuilt from their attributes and W, R, B (and P), in
+shapecalc's ONNX convention (``--framework onnx``). The file's own tensors are labelled in
+ONNX's gate order: W is ``[num_directions, gates * hidden_size, input_size]`` with LSTM rows
+i, o, f, c and GRU rows z, r, h.
 
 >>> onnx_gates("LSTM", "W", 2, 1)
 [('i', '[0, 0:2, :]'), ('o', '[0, 2:4, :]'), ('f', '[0, 4:6, :]'), ('c', '[0, 6:8, :]')]
@@ -85,26 +82,20 @@ def _node(
         problems.append(
             f"{node.name}: {b.name} is {list(b.shape)}, {node.op} needs {[directions, 2 * count * hidden]}"
         )
-    options: dict[str, Any] = {"framework": "torch", "hidden_size": hidden, "input_size": w.shape[2]}
-    if directions == 2:
-        options["bidirectional"] = True
+    options: dict[str, Any] = {
+        "framework": "onnx",
+        "hidden_size": hidden,
+        "input_size": w.shape[2],
+        "direction": direction,
+        "layout": int(attributes.get("layout", 0)),
+    }
     if b is None:
         options["use_bias"] = False
-    if int(attributes.get("layout", 0)) == 1:
-        options["batch_first"] = True
-    notes = [f"ONNX {node.op} shown as the PyTorch module with the same sizes (shapecalc has no ONNX "
-             "convention yet); the file's tensors keep ONNX's layout and gate order"]  # fmt: skip
-    if node.op == "LSTM":
-        notes.append("ONNX LSTM gate order i, o, f, c; PyTorch's i, f, g, o")
-    if node.op == "GRU":
-        notes.append("ONNX GRU gate order z, r, h; PyTorch's r, z, n")
-        if not int(attributes.get("linear_before_reset", 0)):
-            notes.append("linear_before_reset=0 has no nn.GRU twin (nn.GRU is linear_before_reset=1); "
-                         "the shapes are the same")  # fmt: skip
-    if direction == "reverse":
-        notes.append("direction='reverse': PyTorch has no reverse-only module; the shapes are the same")
-    if len(inputs) > 7 and inputs[7] and node.op == "LSTM":
-        notes.append("peephole weights P are not part of nn.LSTM")
+    if node.op == "LSTM" and len(inputs) > 7 and inputs[7]:
+        options["peepholes"] = True
+    if node.op == "GRU" and int(attributes.get("linear_before_reset", 0)):
+        options["linear_before_reset"] = True
+    notes: list[str] = []
     assumed = [f"{k}={attributes[k]!r}" for k in ("activations", "clip") if k in attributes]
     layer, _, _ = rebuild_layer(node.name, KINDS[node.op], options, {}, {}, framework="onnx",
                                 assumed=assumed, notes=notes, compare=False)  # fmt: skip
