@@ -34,6 +34,13 @@ def _check_cell(cell: str) -> None:
     to_choice(cell, "cell", cells, {})
 
 
+def _check_module_sizes(config: TorchRecurrentConfig | OnnxRecurrentConfig) -> None:
+    """The cell and sizes a PyTorch module and an ONNX node share (the keys PyTorch spells)."""
+    _check_cell(config.cell)
+    for name in ("hidden_size", "input_size", "batch", "timesteps"):
+        check_positive(getattr(config, name), name)
+
+
 def _check_choice(value: str, key: str) -> None:
     """``value`` must be one of the option table's choices for ``key`` (with its refusals)."""
     option = OPTIONS[key]
@@ -170,9 +177,7 @@ class TorchRecurrentConfig:
     timesteps: Dim = TIMESTEP
 
     def __post_init__(self) -> None:
-        _check_cell(self.cell)
-        for name in ("hidden_size", "input_size", "batch", "timesteps"):
-            check_positive(getattr(self, name), name)
+        _check_module_sizes(self)
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
             raise ShapecalcError(f"must be an integer, got {shown(self.num_layers)}", option="num_layers")
         check_positive(self.num_layers, "num_layers")
@@ -218,9 +223,7 @@ class OnnxRecurrentConfig:
     timesteps: Dim = TIMESTEP
 
     def __post_init__(self) -> None:
-        _check_cell(self.cell)
-        for name in ("hidden_size", "input_size", "batch", "timesteps"):
-            check_positive(getattr(self, name), name)
+        _check_module_sizes(self)
         _check_choice(self.direction, "direction")
         if self.layout not in (0, 1) or isinstance(self.layout, bool):
             raise ShapecalcError(f"must be 0 or 1, got {shown(self.layout)}", option="layout")
