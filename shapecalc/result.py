@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 ROLES = ("input", "weight", "weight_slice", "gate", "state", "output")
 
 
-@record(compiled=True)
+@record
 class Tensor:
     """One tensor inside a layer.
 
@@ -42,6 +42,29 @@ class Tensor:
     slice_of: str | None = None
     gate: str | None = None
     index: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        shape: tuple[Dim, ...],
+        params: Dim = 0,
+        description: str = "",
+        slice_of: str | None = None,
+        gate: str | None = None,
+        index: str | None = None,
+    ) -> None:
+        # Written out rather than generated: batch mode builds a few hundred thousand tensors.
+        self.__dict__.update(
+            name=name,
+            role=role,
+            shape=shape,
+            params=params,
+            description=description,
+            slice_of=slice_of,
+            gate=gate,
+            index=index,
+        )
 
     def to_json(self) -> dict[str, Any]:
         params = self.params

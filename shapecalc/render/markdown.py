@@ -33,7 +33,7 @@ def render_markdown(result: LayerResult) -> str:
 
 
 def _steps_section(result: LayerResult) -> list[str]:
-    """The equations of one time step: a table with one row per step, then the notes."""
+    """The equations of one time step: a table with one row per step, then how to read them."""
     lines = ["#### One time step", "", "| equation | shapes |", "| --- | --- |"]
     for row in step_rows(result):
         operands = ", ".join(markdown_code(operand, None) for operand in row.operands)
