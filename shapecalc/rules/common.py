@@ -8,13 +8,14 @@ the cell a rule hands to the sequence assembler, which makes its typed view.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shapecalc.cells import CellSpec, Convention
+from shapecalc.configs import LayerConfig, config_summary, config_to_json
 from shapecalc.dims import Dim, product
 from shapecalc.record import record
-from shapecalc.result import Tensor
+from shapecalc.result import LayerResult, Tensor, total_params
 from shapecalc.views import CellView, GateView
 
 
@@ -141,4 +142,31 @@ def gate_tensors(convention: Convention, shape: tuple[Dim, ...]) -> tuple[Tensor
     """One activation tensor per gate of ``convention``, all of ``shape``."""
     return tuple(
         Tensor(f"gate_{gate.letter}", "gate", shape, description=gate.meaning) for gate in convention.gates
+    )
+
+
+def layer_result(
+    layer: str,
+    config: LayerConfig,
+    tensors: Sequence[Tensor],
+    outputs: Sequence[str],
+    cells: Sequence[CellView],
+    constraints: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> LayerResult:
+    """The result every rule returns: its config echoed, its params added up, its convention's
+    framework and gate order read off the cells."""
+    convention = cells[0].convention
+    return LayerResult(
+        layer=layer,
+        framework=convention.framework,
+        config=config_to_json(config),
+        summary=config_summary(config),
+        tensors=tuple(tensors),
+        outputs=tuple(outputs),
+        params=total_params(tensors),
+        gate_order=convention.order,
+        constraints=constraints,
+        notes=notes,
+        cells=tuple(cells),
     )

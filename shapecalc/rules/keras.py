@@ -16,12 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from shapecalc.cells import CELLS, CellSpec
-from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig, config_summary, config_to_json
+from shapecalc.configs import ConvRecurrentConfig, RecurrentConfig
 from shapecalc.dims import Dim
 from shapecalc.geometry import conv_output_length, valid_padding_constraint
 from shapecalc.record import replace
-from shapecalc.result import LayerResult, Tensor, total_params
-from shapecalc.rules.common import Cell, fused_weight, gate_tensors
+from shapecalc.result import LayerResult, Tensor
+from shapecalc.rules.common import Cell, fused_weight, gate_tensors, layer_result
 from shapecalc.views import CellView, Convolution
 
 AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
@@ -147,7 +147,7 @@ def assemble(
         tensors += [*cell.weights, *cell.gates, *cell.states, output]
         outputs = ["output"] + (state_names if config.return_state else [])
         views: tuple[CellView, ...] = (view(cell, "forward", output),)
-        return _result(layer, config, tensors, outputs, views, constraints, notes)
+        return layer_result(layer, config, tensors, outputs, views, constraints, notes)
 
     directions = ("forward", "backward")
     cells = [cell.renamed(_prefix(direction)) for direction in directions]
@@ -171,7 +171,7 @@ def assemble(
     if config.return_state:
         outputs += [f"{d}/{name}" for d in directions for name in state_names]
     views = tuple(view(one, d, out) for one, d, out in zip(cells, directions, own, strict=True))
-    return _result(f"Bidirectional({layer})", config, tensors, outputs, views, constraints, notes)
+    return layer_result(f"Bidirectional({layer})", config, tensors, outputs, views, constraints, notes)
 
 
 def _output_text(config: RecurrentConfig | ConvRecurrentConfig) -> str:
@@ -186,27 +186,3 @@ def _prefix(direction: str) -> Callable[[Tensor], Tensor]:
         return replace(tensor, name=f"{direction}/{tensor.name}", slice_of=slice_of)
 
     return prefixed
-
-
-def _result(
-    layer: str,
-    config: RecurrentConfig | ConvRecurrentConfig,
-    tensors: list[Tensor],
-    outputs: list[str],
-    views: tuple[CellView, ...],
-    constraints: tuple[str, ...],
-    notes: tuple[str, ...],
-) -> LayerResult:
-    return LayerResult(
-        layer=layer,
-        framework="keras",
-        config=config_to_json(config),
-        summary=config_summary(config),
-        tensors=tuple(tensors),
-        outputs=tuple(outputs),
-        params=total_params(tensors),
-        gate_order=views[0].convention.order,
-        constraints=constraints,
-        notes=notes,
-        cells=views,
-    )

@@ -15,10 +15,10 @@ direction's ``WBi``, ``RBbf``, ``PBo``).
 from __future__ import annotations
 
 from shapecalc.cells import CELLS, Convention
-from shapecalc.configs import OnnxRecurrentConfig, config_summary, config_to_json
+from shapecalc.configs import OnnxRecurrentConfig
 from shapecalc.dims import Dim, product
-from shapecalc.result import LayerResult, Tensor, total_params
-from shapecalc.rules.common import gate_tensors
+from shapecalc.result import LayerResult, Tensor
+from shapecalc.rules.common import gate_tensors, layer_result
 from shapecalc.views import CellView, GateView
 
 #: The peephole input ``P`` holds the i, o and f gates, in that order.
@@ -161,18 +161,8 @@ def onnx_recurrent(config: OnnxRecurrentConfig) -> LayerResult:
                 peepholes=weights.P,
             )
         )
-    return LayerResult(
-        layer=onnx.layer_class,
-        framework="onnx",
-        config=config_to_json(config),
-        summary=config_summary(config),
-        tensors=tuple(tensors),
-        outputs=(output.name, *(t.name for t in final)),
-        params=total_params(tensors),
-        gate_order=onnx.order,
-        notes=_notes(config, onnx),
-        cells=tuple(cells),
-    )
+    outputs = (output.name, *(t.name for t in final))
+    return layer_result(onnx.layer_class, config, tensors, outputs, cells, notes=_notes(config, onnx))
 
 
 def _notes(config: OnnxRecurrentConfig, onnx: Convention) -> tuple[str, ...]:

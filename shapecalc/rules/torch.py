@@ -13,10 +13,10 @@ backward direction. Gates are fused along the first axis.
 from __future__ import annotations
 
 from shapecalc.cells import CELLS
-from shapecalc.configs import TorchRecurrentConfig, config_summary, config_to_json
+from shapecalc.configs import TorchRecurrentConfig
 from shapecalc.dims import Dim, product
-from shapecalc.result import LayerResult, Tensor, total_params
-from shapecalc.rules.common import Cell, fused_weight, gate_tensors
+from shapecalc.result import LayerResult, Tensor
+from shapecalc.rules.common import Cell, fused_weight, gate_tensors, layer_result
 from shapecalc.views import CellView
 
 
@@ -120,19 +120,8 @@ def torch_recurrent(config: TorchRecurrentConfig) -> LayerResult:
         notes.append(
             "batch_first changes input and output only: h_n and c_n stay (layers*directions, batch, size)."
         )
-    return LayerResult(
-        layer=torch.layer_class,
-        framework="torch",
-        config=config_to_json(config),
-        summary=config_summary(config),
-        tensors=tuple(tensors),
-        outputs=tuple(outputs),
-        params=total_params(tensors),
-        gate_order=torch.order,
-        constraints=constraints,
-        notes=tuple(notes),
-        cells=tuple(view(*one) for one in cells),
-    )
+    views = [view(*one) for one in cells]
+    return layer_result(torch.layer_class, config, tensors, outputs, views, constraints, tuple(notes))
 
 
 def _bias(config: TorchRecurrentConfig, name: str, description: str) -> tuple[Tensor, ...]:
