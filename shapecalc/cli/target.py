@@ -4,25 +4,22 @@ The text goes to a temporary file beside FILE and replaces FILE in one rename on
 whole, so an error never leaves half a file. An existing FILE is refused unless ``--force``;
 the command's own input is refused even with ``--force``.
 
->>> target = OutputFile("result.json", force=False)
->>> target.path.name
-'result.json'
+>>> OutputFile("out/result.json", force=False).path
+'out/result.json'
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 
 from shapecalc.errors import ShapecalcError, shown
 
-#: Where a command keeps its output file (set by the -o option's callback) and its inputs.
-_TARGET, _INPUTS = "shapecalc.output", "shapecalc.inputs"
+#: Where a command keeps what its options said and what it reads.
+_PATH, _FORCE, _INPUTS, _FILE = "shapecalc.output", "shapecalc.force", "shapecalc.inputs", "shapecalc.file"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -30,27 +27,30 @@ class OutputFile:
     """FILE, written once through a temporary file and a rename."""
 
     def __init__(self, path: str, *, force: bool) -> None:
-        self.path = Path(path)
+        self.path = path
         self.force = force
         self._stream: IO[bytes] | None = None
         self._temporary: str | None = None
 
     def check(self, inputs: list[str]) -> None:
         """Refuse to write over the command's input, or over a file without ``--force``."""
+        where = shown(self.path)
+        exists = os.path.exists(self.path)
         for given in inputs:
-            if given != "-" and Path(given).exists() and self.path.exists() and self.path.samefile(given):
-                raise ShapecalcError(
-                    f"{shown(str(self.path))} is the input; write the output elsewhere", "--output"
-                )
-        if self.path.is_dir():
-            raise ShapecalcError(f"{shown(str(self.path))} is a folder", "--output")
-        if self.path.exists() and not self.force:
-            raise ShapecalcError(f"{shown(str(self.path))} exists; give --force to replace it", "--output")
+            if given != "-" and exists and os.path.exists(given) and os.path.samefile(self.path, given):
+                raise ShapecalcError(f"{where} is the input; write the output elsewhere", "--output")
+        if os.path.isdir(self.path):
+            raise ShapecalcError(f"{where} is a folder", "--output")
+        if exists and not self.force:
+            raise ShapecalcError(f"{where} exists; give --force to replace it", "--output")
 
     def write(self, data: bytes) -> None:
         if self._stream is None:
-            folder = self.path.parent if str(self.path.parent) else Path(".")
-            handle, self._temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
+            import tempfile  # only when a file is written (start-up speed: it loads random, shutil)
+
+            folder = os.path.dirname(self.path) or "."
+            prefix = f".{os.path.basename(self.path)}."
+            handle, self._temporary = tempfile.mkstemp(prefix=prefix, dir=folder)
             self._stream = os.fdopen(handle, "wb")
         self._stream.write(data)
 
@@ -71,49 +71,41 @@ class OutputFile:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if value is not None and param.name == "output":
-        target = OutputFile(value, force=False)
-        ctx.meta[_TARGET] = target
-        ctx.call_on_close(target.discard)  # a run that ends before commit() leaves no file
-    if param.name == "force" and value:
-        ctx.meta["shapecalc.force"] = True
+    ctx.meta[_PATH if param.name == "output" else _FORCE] = value
     return value
+
+
+#: The two options, written once: layer commands take them as objects, others as decorators.
+_OPTIONS: tuple[tuple[list[str], dict[str, Any]], ...] = (
+    (
+        ["output", "-o", "--output"],
+        {
+            "metavar": "FILE",
+            "type": click.Path(),
+            "help": "Write the output to FILE (atomically) instead of stdout.",
+        },
+    ),
+    (["force", "--force"], {"is_flag": True, "help": "Let --output replace an existing file."}),
+)
 
 
 def output_params(section: str = "Output") -> list[click.Option]:
     """The ``-o/--output FILE`` and ``--force`` options (their values live in the context)."""
-    options = [
-        click.Option(
-            ["output", "-o", "--output"],
-            metavar="FILE",
-            type=click.Path(),
-            expose_value=False,
-            callback=_remember,
-            help="Write the output to FILE (atomically) instead of stdout.",
-        ),
-        click.Option(
-            ["force", "--force"],
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Let --output replace an existing file.",
-        ),
-    ]
-    for option in options:
+    options = []
+    for declarations, settings in _OPTIONS:
+        option = click.Option(declarations, expose_value=False, callback=_remember, **settings)
         option.section = section  # type: ignore[attr-defined]
+        options.append(option)
     return options
 
 
 def with_output(func: F) -> F:
     """Add ``-o/--output FILE`` and ``--force`` to a Click command."""
-    func = click.option(
-        "--force", "force", is_flag=True, expose_value=False, callback=_remember,
-        help="Let --output replace an existing file.",
-    )(func)  # fmt: skip
-    return click.option(
-        "-o", "--output", "output", metavar="FILE", type=click.Path(), expose_value=False, callback=_remember,
-        help="Write the output to FILE (atomically) instead of stdout.",
-    )(func)  # fmt: skip
+    for declarations, settings in reversed(_OPTIONS):
+        func = click.option(
+            *declarations[1:], declarations[0], expose_value=False, callback=_remember, **settings
+        )(func)
+    return func
 
 
 def reads(path: str | None) -> None:
@@ -124,13 +116,14 @@ def reads(path: str | None) -> None:
 
 
 def output_file() -> OutputFile | None:
-    """The file the running command writes to, checked, or ``None`` for stdout."""
+    """The file the running command writes to, checked on first use, or ``None`` for stdout."""
     ctx = click.get_current_context(silent=True)
-    if ctx is None:
+    if ctx is None or ctx.meta.get(_PATH) is None:
         return None
-    target: OutputFile | None = ctx.meta.get(_TARGET)
-    if target is not None and not getattr(target, "_checked", False):
-        target.force = bool(ctx.meta.get("shapecalc.force"))
+    if _FILE not in ctx.meta:
+        target = OutputFile(ctx.meta[_PATH], force=bool(ctx.meta.get(_FORCE)))
         target.check(ctx.meta.get(_INPUTS, []))
-        target._checked = True  # type: ignore[attr-defined]
-    return target
+        ctx.meta[_FILE] = target
+        ctx.call_on_close(target.discard)  # a run that ends before commit() leaves no file
+    file: OutputFile = ctx.meta[_FILE]
+    return file

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from shapecalc.configs import (
@@ -22,16 +23,31 @@ from shapecalc.dims import MAX_INT, Dim, largest_number
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.record import replace
 from shapecalc.result import LayerResult
-from shapecalc.rules.keras import keras_conv_recurrent, keras_recurrent
-from shapecalc.rules.onnx import onnx_recurrent
-from shapecalc.rules.torch import torch_recurrent
 
-RULES: dict[type, Callable[[Any], LayerResult]] = {
-    RecurrentConfig: keras_recurrent,
-    ConvRecurrentConfig: keras_conv_recurrent,
-    TorchRecurrentConfig: torch_recurrent,
-    OnnxRecurrentConfig: onnx_recurrent,
+#: Config type -> the module and function of its rule. A module loads when its first config
+#: comes (start-up speed: a run derives one convention, not three).
+RULES: dict[type, tuple[str, str]] = {
+    RecurrentConfig: ("shapecalc.rules.keras", "keras_recurrent"),
+    ConvRecurrentConfig: ("shapecalc.rules.keras", "keras_conv_recurrent"),
+    TorchRecurrentConfig: ("shapecalc.rules.torch", "torch_recurrent"),
+    OnnxRecurrentConfig: ("shapecalc.rules.onnx", "onnx_recurrent"),
 }
+_LOADED: dict[type, Callable[[Any], LayerResult]] = {}
+
+
+def rule_for(config_type: type) -> Callable[[Any], LayerResult]:
+    """The shape rule of ``config_type``; ``TypeError`` for a type without one (a bug, not bad input).
+
+    >>> rule_for(RecurrentConfig).__name__
+    'keras_recurrent'
+    """
+    rule = _LOADED.get(config_type)
+    if rule is None:
+        if config_type not in RULES:
+            raise TypeError(f"no shape rule for {config_type.__name__}")
+        module, name = RULES[config_type]
+        rule = _LOADED[config_type] = getattr(import_module(module), name)
+    return rule
 
 
 def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False) -> LayerResult:
@@ -39,11 +55,7 @@ def derive(config: LayerConfig, *, dtype: str = "float32", explain: bool = False
 
     ``explain`` adds the per-timestep equations (:mod:`shapecalc.explain`).
     """
-    rule = RULES.get(type(config))
-    if rule is None:
-        # Every config type the API builds has a rule: a missing one is a bug, not bad input.
-        raise TypeError(f"no shape rule for {type(config).__name__}")
-    result = _bounded(rule(config))
+    result = _bounded(rule_for(type(config))(config))
     result = replace(result, costs=layer_costs(result, config, dtype))
     if explain:
         from shapecalc.explain import explain_layer  # only --explain and HTML need it (start-up speed)
