@@ -52,14 +52,9 @@ from shapecalc.options import (
 from shapecalc.result import LayerResult
 from shapecalc.rules import derive
 
-__all__ = ["LAYER_KINDS", "REQUIRED", "Request", "build_config", "layer_kind", "request", "shapes", "to_dim"]
+__all__ = ["REQUIRED", "Request", "build_config", "layer_kind", "request", "shapes", "to_dim"]
 
 REQUIRED = "is required"
-#: Layer kind -> its recurrent cell, or its ConvLSTM rank (what model files' recurrent layers read).
-LAYER_KINDS: dict[str, str | int] = {
-    name: (LAYERS[target].rank or LAYERS[target].cell)
-    for name, target in {**{name: name for name in LAYERS}, **LAYER_ALIASES}.items()
-}
 
 
 class Request(NamedTuple):

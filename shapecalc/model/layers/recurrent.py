@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, PlainValidator, create_model
 
-from shapecalc.api import LAYER_KINDS, build_config, layer_kind
+from shapecalc.api import build_config, layer_kind
 from shapecalc.configs import LayerConfig
 from shapecalc.convert import to_size
 from shapecalc.dims import format_shape
@@ -112,14 +112,14 @@ def _derive(config: LayerConfig) -> LayerResult:
 def run_recurrent(kind: str, options: Options, call: LayerCall, **extra: Any) -> LayerOutput:
     """Derive one recurrent layer on its input and check the initial states it is given."""
     sequence, states = _sequence_and_states(call)
-    target = LAYER_KINDS[kind]
-    if isinstance(target, str):
+    rank = layer_kind(kind).rank
+    if not rank:
         require_rank(sequence, 3, "(batch, timesteps, features)")
     else:
-        require_rank(sequence, target + 3, "(batch, timesteps, *frame)")
+        require_rank(sequence, rank + 3, "(batch, timesteps, *frame)")
     given = {name: getattr(options, name) for name in options.model_fields_set - {"input_dim"}}
     given.update(extra, batch=sequence[0], timesteps=sequence[1])
-    if isinstance(target, str):
+    if not rank:
         given["input_dim"] = _input_dim(options, sequence)
     else:
         given["input_shape"] = sequence[2:]
