@@ -25,15 +25,14 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, PlainValidator, ValidationError
 
-from shapecalc.api import to_dim
+from shapecalc.convert import to_size
 from shapecalc.dims import Dim, Expr
 from shapecalc.errors import SHOWN_LENGTH, ShapecalcError, shown
-from shapecalc.geometry import check_positive
 
 
 def as_size(value: Any) -> Dim:
     """A positive integer, a name or an expression (``W - 2``)."""
-    return check_positive(to_dim(value, "size"), "size")
+    return to_size(value, "size")
 
 
 def as_sizes(value: Any) -> tuple[Dim, ...]:
