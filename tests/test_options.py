@@ -23,6 +23,7 @@ from shapecalc.options import (
     FLAG,
     KERAS,
     LAYERS,
+    LENGTHS,
     OPTIONS,
     SHAPE,
     SIZE,
@@ -83,6 +84,9 @@ GOOD = {
     "num_layers": 2,
     "proj_size": 2,
     "batch_first": True,
+    "unbatched": True,
+    "lengths": "4,2x3",
+    "enforce_sorted": False,
     "direction": "reverse",
     "layout": 1,
     "peepholes": True,
@@ -94,7 +98,11 @@ GOOD = {
     "rank": None,
 }
 #: What each option must go with to be valid on its own (merge_mode needs bidirectional).
-NEEDS = {"merge_mode": {"bidirectional": True}, "strides": {"dilation_rate": 1}}
+NEEDS = {
+    "merge_mode": {"bidirectional": True},
+    "strides": {"dilation_rate": 1},
+    "enforce_sorted": {"lengths": "3,2"},
+}
 #: A bad value of each kind, and the reason every surface must give.
 BAD = {
     SIZE: ("0", 0, "must be a positive integer, got 0"),
@@ -103,6 +111,7 @@ BAD = {
     COUNT: ("0", 0, "must be a positive integer, got 0"),
     COUNTS: ("0", [0], "must be a positive integer, got 0"),
     CHOICE: ("bogus", "bogus", "must be one of"),
+    LENGTHS: ("0", [0], "must be positive integers"),
 }
 
 
