@@ -318,10 +318,10 @@ def _torch_layer_and_output_steps(cells: tuple[CellView, ...], config: TorchRecu
     else:
         output = _part(f"output{_torch_time_index(config)}", top.output, top.time_axis, "t")
     steps.append(_step(output, both(hidden(len(layers) - 1), len(layers) - 1), hidden(len(layers) - 1)))
-    last = "{L_n}" if packed else "T"  # a packed sequence n stops after its own length L_n
-    last_states = [_whole(f"h_{last}", top.hidden_state)]
+    end = "{L_n}" if packed else "T"  # a packed sequence n stops after its own length L_n
+    last_states = [_whole(f"h_{end}", top.hidden_state)]
     if top.cell_state is not None:
-        last_states.append(_whole(f"c_{last}", top.cell_state))
+        last_states.append(_whole(f"c_{end}", top.cell_state))
     for final, last in zip(top.final_states, last_states, strict=True):
         steps.append(
             _step(_whole(final.name, final), f"stack({last.symbol} of each layer and direction)", last)
