@@ -131,7 +131,9 @@ def _run(item: Any, key: str) -> tuple[int, int]:
 
 
 def _whole(text: str) -> int | None:
-    digits = text.strip()
+    """An integer literal (signed, so that ``-3`` is echoed as the number it is), else ``None``."""
+    number = text.strip()
+    digits = number[1:] if number[:1] in "+-" else number
     if digits.isascii() and digits.isdigit() and len(digits) <= _DIGITS:
-        return int(digits)
+        return int(number)
     return None

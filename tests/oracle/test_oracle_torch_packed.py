@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 from oracle_support import ORACLE_MARKS, require_frameworks
+from test_packed import PACKED, UNBATCHED
 
 from shapecalc import ShapecalcError, shapes
-from shapecalc.packing import expand
+from shapecalc.packing import expand, parse_lengths
 
 pytestmark = ORACLE_MARKS
 
@@ -260,3 +261,40 @@ def test_a_padded_length_below_the_longest_is_refused() -> None:
     longest = r"timesteps: must be at least the longest of lengths \(5\), got 3"
     with pytest.raises(ShapecalcError, match=longest):
         shapes("lstm", framework="torch", hidden_size=4, input_size=4, lengths=[5, 1], timesteps=3)
+
+
+#: The module arguments the known tables leave at PyTorch's defaults.
+_DEFAULTS = {"num_layers": 1, "bidirectional": False, "use_bias": True, "batch_first": False}
+
+
+@pytest.mark.parametrize("index", range(len(PACKED)))
+def test_the_known_packed_table_is_what_pytorch_makes(index: int) -> None:
+    """Every entry of ``tests/test_packed.py``'s table, rebuilt with the real module."""
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    known = PACKED[index]
+    options = {**_DEFAULTS, **known.options}
+    lengths = expand(parse_lengths(options["lengths"], "lengths").runs)
+    size = (len(lengths), max(lengths)) if options["batch_first"] else (max(lengths), len(lengths))
+    packed = pack_padded_sequence(torch.randn(*size, options["input_size"]), lengths,
+                                  batch_first=options["batch_first"],
+                                  enforce_sorted=options.get("enforce_sorted", True))  # fmt: skip
+    with torch.no_grad():
+        output, final = _module(known.kind, options)(packed)
+    assert packed.batch_sizes.tolist() == known.batch_sizes
+    assert (tuple(packed.data.shape), tuple(output.data.shape)) == (known.input_data, known.output_data)
+    assert [tuple(t.shape) for t in _finals(final)] == known.finals
+    padded, _ = pad_packed_sequence(output, batch_first=options["batch_first"])
+    assert tuple(padded.shape) == known.padded_output
+    assert _shape(packed.sorted_indices) == known.sorted_indices
+
+
+@pytest.mark.parametrize(("kind", "options", "steps", "output", "finals"), UNBATCHED)
+def test_the_known_unbatched_table_is_what_pytorch_makes(kind, options, steps, output, finals) -> None:
+    import torch
+
+    built = {**_DEFAULTS, **options}
+    with torch.no_grad():
+        real, final = _module(kind, built)(torch.randn(steps, options["input_size"]))
+    assert (tuple(real.shape), [tuple(t.shape) for t in _finals(final)]) == (output, finals)
