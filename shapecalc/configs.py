@@ -264,8 +264,8 @@ def _check_call(config: TorchRecurrentConfig) -> None:
         )
     if config.enforce_sorted and not lengths.decreasing:
         raise ShapecalcError(
-            "must not increase while enforce_sorted is true (PyTorch refuses them), got "
-            f"{shown(str(lengths))}; give --no-enforce-sorted (enforce_sorted=False) to have them sorted",
+            f"must not increase while enforce_sorted is true, got {shown(str(lengths))}; "
+            "give --no-enforce-sorted to have PyTorch sort them",
             option="lengths",
         )
     set_(config, "batch", lengths.sequences)

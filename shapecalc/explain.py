@@ -336,11 +336,12 @@ def _torch_notes(config: TorchRecurrentConfig, result: LayerResult) -> tuple[str
     steps = config.timesteps if lengths is None else lengths.longest
     notes = [f"t = 1 … {steps}; {states} unless given."]
     if lengths is not None:
+        finals = "h_n and c_n hold" if cell.cell_state is not None else "h_n holds"
         notes.append(
             "packed: step t holds N_t rows (batch_sizes' entry for t), the sequences longer than t with "
             "the longest first; they are rows S_t … S_t + N_t of input.data and output.data, "
             f"S_t = N_1 + … + N_(t-1). The shapes are step 1's, N_1 = {lengths.sequences}; sequence n "
-            "stops after its own length L_n, so h_n and c_n hold each sequence's last step."
+            f"stops after its own length L_n, so {finals} each sequence's last step."
         )
     if config.unbatched:
         notes.append("unbatched: PyTorch adds a batch axis of 1 and drops it again; no shape here has one.")

@@ -298,3 +298,33 @@ def test_the_known_unbatched_table_is_what_pytorch_makes(kind, options, steps, o
     with torch.no_grad():
         real, final = _module(kind, built)(torch.randn(steps, options["input_size"]))
     assert (tuple(real.shape), [tuple(t.shape) for t in _finals(final)]) == (output, finals)
+
+
+def test_torchinfo_counts_packed_and_unbatched_calls_by_the_features_too() -> None:
+    """docs/packed-sequences.md's figures: torchinfo 1.8 multiplies an RNN's parameters by the
+    first two axes of its output, which for PackedSequence data and unbatched output include the
+    features: shapecalc's MACs plus the bias adds, D*H_out times over."""
+    require_frameworks("torchinfo")
+    import torch
+    import torchinfo
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    class Packs(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = torch.nn.LSTM(4, 8)
+
+        def forward(self, padded: Any, lengths: list[int]) -> Any:
+            return self.lstm(pack_padded_sequence(padded, lengths))[0].data
+
+    sizes = {"hidden_size": 8, "input_size": 4}
+    packed = shapes("lstm", framework="torch", lengths=[7, 3, 1], **sizes)
+    counted = torchinfo.summary(Packs(), input_data=[torch.randn(7, 3, 4), [7, 3, 1]], verbose=0)
+    bias_adds = 11 * 64
+    assert (packed.costs.macs, counted.total_mult_adds) == (4224, (4224 + bias_adds) * 8) == (4224, 39424)
+    one = shapes("lstm", framework="torch", unbatched=True, timesteps=7, **sizes)
+    counted = torchinfo.summary(torch.nn.LSTM(4, 8), input_data=[torch.randn(7, 4)], verbose=0)
+    assert (one.costs.macs, counted.total_mult_adds) == (2688, (2688 + 7 * 64) * 8) == (2688, 25088)
+    padded = torchinfo.summary(torch.nn.LSTM(4, 8), input_data=[torch.randn(7, 3, 4)], verbose=0)
+    batch = shapes("lstm", framework="torch", batch=3, timesteps=7, **sizes)
+    assert padded.total_mult_adds == batch.costs.macs + 21 * 64
