@@ -42,3 +42,10 @@ def test_the_page_prints_what_it_shows(tmp_path: Path) -> None:
 
 def test_the_readme_links_the_page() -> None:
     assert "(docs/packed-sequences.md)" in README.read_text(encoding="utf-8")
+
+
+def test_the_python_example_runs() -> None:
+    import doctest
+
+    outcome = doctest.testfile(str(PAGE), module_relative=False)
+    assert outcome.attempted >= 4 and outcome.failed == 0
