@@ -92,16 +92,19 @@ def _rows(recipe: Recipe) -> list[tuple[str, str, str, str, str]]:
 
 
 def _table(recipe: Recipe, width: int | None) -> str:
-    lines = [*_heading(recipe), ""]
+    lines = [wrapped for line in _heading(recipe) for wrapped in _wrapped(line, width, "      ")]
+    lines.append("")
     heads = ("target", "shape", "part", "from", "gates")
     rows = _rows(recipe)
     widths = [max(len(head), *(len(row[k]) for row in rows)) for k, head in enumerate(heads)]
     gaps = (3, 3, 2, 2)
     total = 2 + sum(widths) + sum(gaps)
-    if width is not None and total > width:  # too wide: one line per part, as an assignment
+    if width is not None and total > width:  # too wide: each tensor, then its parts as assignments
         for row in rows:
-            target = row[0] or "  "
-            lines.append(f"  {target}{row[2]} = {row[3]}" + (f"   ({row[4]})" if row[4] else ""))
+            if row[0]:
+                lines.append(f"  {row[0]} {row[1]}")
+            text = f"    {row[2]} = {row[3]}" + (f"   ({row[4]})" if row[4] else "")
+            lines += _wrapped(text, width, "        ")
     else:
 
         def line(cells: tuple[str, ...]) -> str:
@@ -113,7 +116,9 @@ def _table(recipe: Recipe, width: int | None) -> str:
         lines += [line(heads), " " + "─" * (total - 1)]
         lines += [line(row) for row in rows]
     if recipe.notes:
-        lines += [""] + [f"Note: {note}" for note in recipe.notes]
+        lines.append("")
+        for note in recipe.notes:
+            lines += _wrapped(f"Note: {note}", width, "  ")
     lines.append("")
     ends = (recipe.source_framework, recipe.target_framework)
     others = [framework for framework in FRAMEWORK_NAMES if framework not in ends]
@@ -121,10 +126,19 @@ def _table(recipe: Recipe, width: int | None) -> str:
     for other in others:
         name = FRAMEWORK_NAMES[other]
         if other in refused:
-            lines.append(f"Not to {name} ({refused[other].option}): {refused[other].message}")
+            lines += _wrapped(f"Not to {name} ({refused[other].option}): {refused[other].message}", width, "  ")
         else:
             lines.append(f"Also ports to {name}: --to {other}")
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(text: str, width: int | None, indent: str) -> list[str]:
+    """``text`` in lines of at most ``width`` (unlimited: ``None``), later lines indented."""
+    if width is None or len(text) <= width:
+        return [text]
+    import textwrap  # only for a line too long for the terminal
+
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_on_hyphens=False) or [text]
 
 
 def _term_json(term: Term) -> dict[str, Any]:

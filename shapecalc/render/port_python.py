@@ -8,7 +8,7 @@ the function's slices need numbers.
 >>> from shapecalc.configs import TorchRecurrentConfig
 >>> from shapecalc.port.recipe import port_recipe
 >>> recipe = port_recipe(TorchRecurrentConfig(cell="rnn", hidden_size=2, input_size=1), "keras")
->>> for line in python_function(recipe).splitlines()[19:25]:
+>>> for line in python_function(recipe).splitlines()[23:29]:
 ...     print(line)
     out = {}
     out["kernel"] = t = numpy.zeros((1, 2), dtype)
@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 
 from shapecalc.configs import config_summary
-from shapecalc.dims import Dim
+from shapecalc.dims import Dim, Expr
 from shapecalc.errors import ShapecalcError
 from shapecalc.port.recipe import FRAMEWORK_NAMES, Part, Recipe, Term, dims_of, index_text
+from shapecalc.record import fields
 
 _INDENT = "    "
 
@@ -57,17 +58,24 @@ def _assignment(part: Part) -> str:
 
 def python_function(recipe: Recipe) -> str:
     """The NumPy function that does what ``recipe`` says, as source text."""
-    symbolic = [size for size in dims_of(recipe) if not isinstance(size, int)]
-    if symbolic:
-        raise ShapecalcError(
-            f"writes NumPy code with numbers: give every size as a number, got {symbolic[0]}",
-            option="format",
+    if any(not isinstance(size, int) for size in dims_of(recipe)):
+        config = recipe.source_config
+        key, value = next(
+            (item.name, getattr(config, item.name))
+            for item in fields(config)
+            if item.name not in ("batch", "timesteps") and isinstance(getattr(config, item.name), Expr)
         )
+        raise ShapecalcError(f"--format python writes NumPy code with numbers, got {str(value)!r}",
+                             option=key)  # fmt: skip
     source = FRAMEWORK_NAMES[recipe.source_framework]
     target = FRAMEWORK_NAMES[recipe.target_framework]
-    title = f"{source} {recipe.source_layer} ({config_summary(recipe.source_config)})"
+    layers = [(f"To {layer.prefix}" if layer.prefix else "To", layer.config) for layer in recipe.layers]
     lines = [
-        f'"""{title} to {target} {recipe.layers[0].layer}: shapecalc port\'s recipe."""',
+        f'"""{source} {recipe.source_layer} to {target} {recipe.layers[0].layer}, as shapecalc port says.',
+        "",
+        f"From: {config_summary(recipe.source_config)}",
+        *(f"{where}: {config_summary(config)}" for where, config in layers),
+        '"""',
         "",
         "import numpy",
         "",
