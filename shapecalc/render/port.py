@@ -126,7 +126,8 @@ def _table(recipe: Recipe, width: int | None) -> str:
     for other in others:
         name = FRAMEWORK_NAMES[other]
         if other in refused:
-            lines += _wrapped(f"Not to {name} ({refused[other].option}): {refused[other].message}", width, "  ")
+            why = refused[other]
+            lines += _wrapped(f"Not to {name} ({why.option}): {why.message}", width, "  ")
         else:
             lines.append(f"Also ports to {name}: --to {other}")
     return "\n".join(lines) + "\n"
@@ -166,12 +167,12 @@ def port_json(recipe: Recipe) -> dict[str, Any]:
         "cell": recipe.cell,
         "source": {
             "layer": recipe.source_layer,
-            "config": config_to_json(recipe.source_config),
+            "config": config_to_json(recipe.source_config, every_field=True),
             "tensors": [{"name": s.name, "shape": [to_json(d) for d in s.shape]} for s in recipe.sources],
         },
         "target": [
-            {"layer": layer.layer, "prefix": layer.prefix, "config": config_to_json(layer.config)}
-            for layer in recipe.layers
+            {"layer": t.layer, "prefix": t.prefix, "config": config_to_json(t.config, every_field=True)}
+            for t in recipe.layers
         ],
         "tensors": [
             {

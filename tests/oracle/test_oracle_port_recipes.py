@@ -421,3 +421,14 @@ def test_every_kind_of_refusal_is_proven_above() -> None:
                     if reason is not None and to != source:
                         found.add((source, reason.option, to))
     assert found <= proven, found - proven
+
+
+def test_the_activation_choices_are_keras_own() -> None:
+    """``--activation`` and ``--recurrent-activation`` take exactly the names Keras 3 resolves."""
+    import keras
+
+    from shapecalc.options import KERAS_ACTIVATIONS
+
+    names = {n for n in dir(keras.activations) if not n.startswith("_")} - {"get", "serialize", "deserialize"}
+    assert set(KERAS_ACTIVATIONS) == names
+    assert all(callable(keras.activations.get(name)) for name in KERAS_ACTIVATIONS)
