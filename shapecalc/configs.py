@@ -51,14 +51,20 @@ def _check_choice(value: str, key: str) -> None:
 #: Fields a config's JSON holds only when they differ from their defaults: how a PyTorch module
 #: is called (one unbatched sequence, packed lengths) leaves every other answer as it was.
 ECHOED_WHEN_SET = frozenset({"unbatched", "lengths", "enforce_sorted"})
+#: Fields that change no shape (they matter to ``shapecalc port``): echoed only when not the
+#: default, unless ``every_field`` (a port's answer, where they matter).
+SHAPELESS = ("activation", "recurrent_activation", "nonlinearity")
 
 
-def config_to_json(config: object) -> dict[str, Any]:
-    """A config's fields as JSON-ready values (dims as ints or expression text; lengths as text)."""
+def config_to_json(config: object, *, every_field: bool = False) -> dict[str, Any]:
+    """A config's fields as JSON-ready values (dims as ints or expression text; lengths as text);
+    the shapeless ones at their defaults only with ``every_field``."""
     out: dict[str, Any] = {}
     for item in fields(config):
         value = getattr(config, item.name)
         if item.name in ECHOED_WHEN_SET and value == item.default:
+            continue
+        if item.name in SHAPELESS and value == item.default and not every_field:
             continue
         if isinstance(value, Lengths):
             out[item.name] = str(value)
@@ -121,12 +127,19 @@ class RecurrentConfig:
     reset_after: bool = True
     bidirectional: bool = False
     merge_mode: str = "concat"
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
 
     def __post_init__(self) -> None:
         _check_cell(self.cell)
         for name in ("units", "input_dim", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
         _check_choice(self.merge_mode, "merge_mode")
+        _check_choice(self.activation, "activation")
+        _check_choice(self.recurrent_activation, "recurrent_activation")
+        if self.cell == "rnn" and self.recurrent_activation != "sigmoid":
+            raise ShapecalcError("applies to lstm, gru only (SimpleRNN has no gates)",
+                                 option="recurrent_activation")  # fmt: skip
 
 
 @record
@@ -204,10 +217,15 @@ class TorchRecurrentConfig:
     unbatched: bool = False
     lengths: Lengths | None = None
     enforce_sorted: bool = True
+    nonlinearity: str = "tanh"
 
     def __post_init__(self) -> None:
         _check_module_sizes(self)
         _check_call(self)
+        _check_choice(self.nonlinearity, "nonlinearity")
+        if self.nonlinearity != "tanh" and self.cell != "rnn":
+            module = "nn.LSTM" if self.cell == "lstm" else "nn.GRU"
+            raise ShapecalcError(f"applies to rnn only ({module} has no nonlinearity)", option="nonlinearity")
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
             raise ShapecalcError(f"must be an integer, got {shown(self.num_layers)}", option="num_layers")
         check_positive(self.num_layers, "num_layers")

@@ -77,6 +77,8 @@ class LayerCommand(Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         sections: dict[str, list[tuple[str, str]]] = {name: [] for name in SECTIONS}
         for param in self.get_params(ctx):
+            if isinstance(param, click.Argument):  # port's LAYER: the usage line and the text say it
+                continue
             record = param.get_help_record(ctx)
             if record is not None:
                 sections[getattr(param, "section", "Output")].append(record)
@@ -115,7 +117,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
     if spec.kind == CHOICE:
         choices = layer.frameworks if spec.key == "framework" else spec.choices
         kind: click.ParamType[Any] = ChoiceText(choices)
-        metavar = "[" + "|".join(choices) + "]"
+        metavar = spec.metavar or "[" + "|".join(choices) + "]"  # NAME for Keras' 32 activations
     elif spec.kind in (SIZES, SHAPE, COUNTS):
         counts = (layer.rank + 1,) if spec.kind == SHAPE else tuple(sorted({1, layer.rank}))
         kind, metavar = ValuesText(counts), _metavar(spec, layer)
