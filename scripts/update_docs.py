@@ -9,7 +9,8 @@ run this, read the diff, and commit it::
 
 It also writes the options table (between ``<!-- begin:options-table -->`` and
 ``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``, and the
-list of layer classes (``layer-classes``) from the model registry, on the page that holds them.
+list of layer classes (``layer-classes``) from the model registry, on the page that holds them;
+run for every page, it also redraws the pictures in ``docs/images/`` (``IMAGES``).
 
 How an example runs, here and in the tests: a page's ``$ command`` lines run in order in one
 scratch directory per page, which sees the repository's ``tests/``, ``benchmarks/`` and
@@ -224,6 +225,21 @@ _CLASSES = re.compile(r"(<!-- begin:layer-classes -->\n).*?(<!-- end:layer-class
 _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
 
 
+#: The pictures the pages show, each with the command that draws it.
+IMAGES = {"docs/images/lstm-cell.svg": "shapecalc lstm --units 32 --input-dim 20 --format svg"}
+
+
+def image(name: str) -> str:
+    """The picture ``name`` (a key of ``IMAGES``) as its command draws it now."""
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        done = subprocess.run(
+            ["sh", "-c", IMAGES[name]], cwd=scratch, env=scratch_folder(scratch), capture_output=True,
+            text=True, timeout=120, check=True,
+        )  # fmt: skip
+    return done.stdout
+
+
 def scratch_folder(scratch: Path) -> dict[str, str]:
     """Make ``scratch`` the folder the docs' examples run in (it sees the repository's
     ``tests/``, ``benchmarks/`` and ``shapecalc/``, and ``shapecalc`` is on the PATH); return the
@@ -269,6 +285,11 @@ def main(arguments: list[str]) -> int:
         if new != text:
             path.write_text(new, encoding="utf-8")
             print(f"{page_name(path)}: rewritten; review with git diff")
+    for name in IMAGES if not arguments else ():
+        picture = image(name)
+        if picture != (ROOT / name).read_text(encoding="utf-8"):
+            (ROOT / name).write_text(picture, encoding="utf-8")
+            print(f"{name}: redrawn; review with git diff")
     return 0
 
 

@@ -119,6 +119,13 @@ def test_each_generated_table_lives_on_one_page() -> None:
         assert len(holders) == 1, (name, holders)
 
 
+@pytest.mark.parametrize("name", SCRIPT.IMAGES)
+def test_the_pictures_are_what_their_commands_draw(name: str) -> None:
+    assert (ROOT / name).read_text(encoding="utf-8") == SCRIPT.image(name), "python scripts/update_docs.py"
+    shown = {(page.parent / target).resolve() for page in pages() for target in links(page.read_text())}
+    assert (ROOT / name).resolve() in shown, f"no page shows {name}"
+
+
 def test_the_update_scripts_examples_hold() -> None:
     assert doctest.testmod(SCRIPT).failed == 0
 
