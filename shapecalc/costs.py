@@ -1,6 +1,6 @@
 """What a recurrent layer costs to run: MACs, FLOPs and bytes, from the engine's tensors.
 
-Counting rules (the README's "Explain and costs" section gives the derivation):
+Counting rules (docs/costs.md gives the derivation):
 
 * ``macs``: multiply-accumulates of the weight products only. Every element of
   a kernel (input, recurrent or projection weight) is used once per output

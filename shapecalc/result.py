@@ -180,7 +180,7 @@ class LayerResult:
         raise KeyError(name)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON contract (schema_version 1), as documented in the README."""
+        """The JSON contract (schema_version 1), as documented in docs/json.md."""
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "layer": self.layer,
