@@ -6,8 +6,9 @@ output, run this, read the diff, and commit it::
     python scripts/update_readme.py
 
 It also writes the options table (between ``<!-- begin:options-table -->`` and
-``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``, and the
-list of layer classes (``layer-classes``) from the model registry.
+``<!-- end:options-table -->``) from the option table in ``shapecalc/options.py``, the
+list of layer classes (``layer-classes``) from the model registry, and the list of classes whose
+shapes no config can tell (``unknowable-classes``) from ``shapecalc/model/layers/unknowable.py``.
 
 Only the sections the tests check (``<!-- begin:NAME -->`` ... ``<!-- end:NAME -->``) are
 rewritten; the short excerpts above them are left as written. Commands run in order in one
@@ -103,7 +104,15 @@ def layer_classes() -> str:
     return ", ".join(f"`{name}`" for name, _, _ in known_classes()) + ".\n"
 
 
+def unknowable_classes() -> str:
+    """The README's list of the classes whose shapes no config can tell, each with its reason."""
+    from shapecalc.model.layers.unknowable import UNKNOWABLE
+
+    return "".join(f"- `{name}`: {reason}.\n" for name, reason in UNKNOWABLE.items())
+
+
 _CLASSES = re.compile(r"(<!-- begin:layer-classes -->\n).*?(<!-- end:layer-classes -->)", re.S)
+_UNKNOWABLE = re.compile(r"(<!-- begin:unknowable-classes -->\n).*?(<!-- end:unknowable-classes -->)", re.S)
 _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
 
 
@@ -137,6 +146,7 @@ def main() -> int:
         )
     new = _OPTIONS.sub(lambda m: m[1] + options_table() + m[2], new)
     new = _CLASSES.sub(lambda m: m[1] + layer_classes() + m[2], new)
+    new = _UNKNOWABLE.sub(lambda m: m[1] + unknowable_classes() + m[2], new)
     if new != text:
         README.write_text(new, encoding="utf-8")
         print("README.md: console examples rewritten; review with git diff")

@@ -39,3 +39,14 @@ def test_the_readme_lists_the_registry() -> None:
     listed = readme.split("<!-- begin:layer-classes -->\n", 1)[1].split("<!-- end:layer-classes -->", 1)[0]
     assert listed == script.layer_classes()
     assert listed.count("`") == 2 * len(known_classes())
+
+
+def test_the_readme_lists_the_unknowable_classes() -> None:
+    from shapecalc.model.layers.unknowable import UNKNOWABLE
+
+    script = update_script()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- begin:unknowable-classes -->\n", "<!-- end:unknowable-classes -->"
+    listed = readme.split(begin, 1)[1].split(end, 1)[0]
+    assert listed == script.unknowable_classes()
+    assert [line.split("`")[1] for line in listed.splitlines()] == list(UNKNOWABLE)
