@@ -161,7 +161,7 @@ def test_a_backward_layer_unlike_the_forward_one_runs_apart():
     assert result.params == 4 * (4 * (3 + 4) + 4) + 4 * (5 * (3 + 5) + 5)
     assert result.rows[-1].ignored_options == ("backward_layer.go_backwards",)
     entry["merge_mode"] = "sum"
-    with pytest.raises(ShapecalcError, match=r"merge_mode 'sum' merges outputs of one shape, but the forward"):
+    with pytest.raises(ShapecalcError, match=r"merge_mode 'sum' merges outputs of one shape, but"):
         _run({"input": [10, 3], "layers": [entry]})
     entry["backward_layer"] = {**backward, "config": {**backward["config"], "units": 4}}
     assert _run({"input": [10, 3], "layers": [entry]}).outputs == ((sym("batch"), 4),)

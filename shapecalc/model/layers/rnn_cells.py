@@ -107,7 +107,10 @@ def cell_steps(cell: Any, key: str = "cell") -> list[CellStep]:
             option=key,
         )
     rule = CELL_RULES[cell.class_name]
-    validate(rule.options, cell.options, cell.class_name, rule.known)
+    try:
+        validate(rule.options, cell.options, cell.class_name, rule.known)
+    except ShapecalcError as error:
+        raise ShapecalcError(error.message, option=f"{key}.{error.option}" if error.option else key) from None
     return [CellStep(kind, cell.class_name, cell.options, key)]
 
 
