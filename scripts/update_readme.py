@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+#: The pages besides the README that list the unknowable classes.
+UNKNOWABLE_PAGES = (ROOT / "docs" / "keras-recurrent-wrappers.md",)
 _BLOCK = re.compile(r"(```console\n)(?P<body>.*?)(```)", re.S)
 _SECTION = re.compile(r"(<!-- begin:(?P<name>[a-z]+) -->)(?P<text>.*?)(<!-- end:(?P=name) -->)", re.S)
 
@@ -150,6 +152,12 @@ def main() -> int:
     if new != text:
         README.write_text(new, encoding="utf-8")
         print("README.md: console examples rewritten; review with git diff")
+    for page in UNKNOWABLE_PAGES:
+        old = page.read_text(encoding="utf-8")
+        listed = _UNKNOWABLE.sub(lambda m: m[1] + unknowable_classes() + m[2], old)
+        if listed != old:
+            page.write_text(listed, encoding="utf-8")
+            print(f"{page.relative_to(ROOT)}: the list of unknowable classes rewritten")
     return 0
 
 

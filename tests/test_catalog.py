@@ -50,3 +50,5 @@ def test_the_readme_lists_the_unknowable_classes() -> None:
     listed = readme.split(begin, 1)[1].split(end, 1)[0]
     assert listed == script.unknowable_classes()
     assert [line.split("`")[1] for line in listed.splitlines()] == list(UNKNOWABLE)
+    for page in script.UNKNOWABLE_PAGES:
+        assert page.read_text(encoding="utf-8").split(begin, 1)[1].split(end, 1)[0] == listed, page
