@@ -14,7 +14,7 @@ parameters and costs, and its detail lists every part's tensors under a prefix
 >>> whole = combine("Bidirectional(LSTM)", [("forward/", lstm(4)), ("backward/", lstm(6))],
 ...                 ((sym("batch"), 10),), [Tensor("output", "output", (sym("batch"), 10))])
 >>> whole.shapes, whole.params, whole.detail.outputs
-(((Expr('batch'), 10),), 288, ('output',))
+(((Expr('batch'), 10),), 368, ('output',))
 >>> [t.name for t in whole.detail.tensors if t.role == "weight"][3:]
 ['backward/kernel', 'backward/recurrent_kernel', 'backward/bias']
 """
