@@ -253,6 +253,17 @@ def test_initial_states_split_half_and_half_and_per_cell() -> None:
 
 ERRORS = [
     (
+        {
+            "type": "RNN",
+            "return_state": True,
+            "cell": {
+                "type": "stacked_rnn_cells",
+                "cells": [{"type": "stacked_rnn_cells", "cells": [{"type": "gru_cell", "units": 3}]}],
+            },
+        },
+        "m.json: layer 1 'rnn': return_state cannot be set with a StackedRNNCells inside a StackedRNNCells",
+    ),
+    (
         {"type": "lstm_cell", "units": 4},
         "m.json: layer 1 'lstm_cell': is a recurrent cell: it runs only inside an RNN layer (RNN(cell=...))",
     ),
@@ -424,3 +435,16 @@ def test_an_unknown_class_inside_a_nested_model_marks_the_outer_layer() -> None:
         ("Lambda", ("per_frame",))
     ]
     assert [row.status for row in result.rows][1:] == ["unknown class", "unknown input", "unknown input"]
+
+
+def test_a_long_listing_names_the_first_few_and_counts_the_rest() -> None:
+    from shapecalc.model.result import UnknownClass
+    from shapecalc.model.unknown import listing_text
+
+    found = tuple(UnknownClass(f"C{n}", tuple(f"l{n}_{k}" for k in range(n + 1))) for n in range(7))
+    text = listing_text(found)
+    assert text.startswith("the model has 7 unknown classes in 28 layers: 'C0' (layer 'l0_0'), ")
+    assert "'C5' (layers 'l5_0', 'l5_1', 'l5_2', 'l5_3', 'l5_4', 1 more)" not in text  # only five classes
+    assert "'C4' (layers 'l4_0', 'l4_1', 'l4_2', 'l4_3', 'l4_4')" in text
+    assert text.endswith(", and 2 more")
+    assert listing_text((UnknownClass("A", ("a",)),)) == ""

@@ -3,13 +3,14 @@ what the real layer returns.
 
 Each seed draws one layer: an ``RNN`` over an ``LSTMCell``, ``GRUCell``, ``SimpleRNNCell`` or a
 ``StackedRNNCells`` of them (a stack inside a stack now and then), with return_sequences,
-return_state and go_backwards; or a ``Bidirectional`` whose backward layer is Keras' default
-copy or another layer (other units, another class, another use_bias, an ``RNN(cell)`` on either
-side), merged by concat, by none (two outputs), or by sum, mul or ave where the two outputs have
-one shape, as Keras requires. The layer is built in Keras on an input of known or unknown length,
-saved with ``to_json()`` and as a ``.keras`` archive, and both are read by shapecalc. The truth
-is the layer run on concrete inputs (two lengths when the length is unknown): Keras'
-``compute_output_shape`` is wrong for a backward layer of other units or states.
+return_state, go_backwards, unroll and stateful (on a fixed batch); or a ``Bidirectional``
+whose backward layer is Keras' default copy or another layer (other units, another class,
+another use_bias, an ``RNN(cell)`` on either side), merged by concat, by none (two outputs), or
+by sum, mul or ave where the two outputs have one shape, as Keras requires. The layer is built
+in Keras on an input of known or unknown length, saved with ``to_json()`` and as a ``.keras``
+archive, and both are read by shapecalc. The truth is the layer run on concrete inputs (two
+lengths when the length is unknown): Keras' ``compute_output_shape`` is wrong for a backward
+layer of other units or states.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from shapecalc.model.reader import parse_model
 
 pytestmark = [*ORACLE_MARKS, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
-CASES = 60
+CASES = 80
 CELLS = ("LSTMCell", "GRUCell", "SimpleRNNCell")
 LAYERS = {"LSTMCell": "LSTM", "GRUCell": "GRU", "SimpleRNNCell": "SimpleRNN"}
 STATES = {"LSTMCell": 2, "GRUCell": 1, "SimpleRNNCell": 1}
@@ -47,12 +48,13 @@ def _cell(rng: random.Random) -> dict[str, Any]:
     return cell
 
 
-def _cells(rng: random.Random) -> dict[str, Any]:
-    """One cell, or a stack of two or three (one of them a stack itself now and then)."""
+def _cells(rng: random.Random, return_state: bool) -> dict[str, Any]:
+    """One cell, or a stack of two or three (one of them a stack itself now and then: Keras 3
+    refuses that with return_state, see ``test_keras_refuses_the_states_of_a_nested_stack``)."""
     if rng.random() < 0.5:
         return _cell(rng)
     cells = [_cell(rng) for _ in range(rng.randint(2, 3))]
-    if rng.random() < 0.2:
+    if rng.random() < 0.5 and not return_state:
         cells[0] = {"class": "StackedRNNCells", "cells": [_cell(rng), _cell(rng)]}
     return {"class": "StackedRNNCells", "cells": cells}
 
@@ -71,7 +73,7 @@ def _with_units(cell: dict[str, Any], units: int) -> dict[str, Any]:
 def _recurrent(rng: random.Random, flags: dict[str, bool]) -> dict[str, Any]:
     """A recurrent layer: a plain LSTM/GRU/SimpleRNN (a cell's options) or an RNN over cells."""
     if rng.random() < 0.5:
-        return {"layer": "RNN", "cell": _cells(rng), **flags}
+        return {"layer": "RNN", "cell": _cells(rng, flags["return_state"]), **flags}
     return {"layer": "plain", "cell": _cell(rng), **flags}
 
 
@@ -84,16 +86,19 @@ def rnn_cells_case(seed: int) -> dict[str, Any]:
     }
     if rng.random() < 0.55:
         go_backwards = rng.random() < 0.3
+        # Keras unrolls only a sequence of known length; a stateful layer needs a fixed batch.
+        case["unroll"] = case["timesteps"] is not None and rng.random() < 0.3
+        case["stateful"] = rng.random() < 0.2
         return {
             **case,
             "wrapper": None,
             "layer": "RNN",
-            "cell": _cells(rng),
+            "cell": _cells(rng, flags["return_state"]),
             **flags,
             "go_backwards": go_backwards,
         }
     forward = _recurrent(rng, flags)
-    merge_mode = rng.choice(("concat", None, "concat", None, "sum", "mul", "ave"))
+    merge_mode = rng.choice(("concat", None, "concat", None, "concat", "sum", "mul", "ave"))
     backward = None
     if rng.random() < 0.75:
         backward = _recurrent(rng, flags)
@@ -124,7 +129,9 @@ def keras_cell(keras: Any, cell: dict[str, Any]) -> Any:
 
 
 def keras_recurrent(keras: Any, layer: dict[str, Any], go_backwards: bool = False) -> Any:
-    flags = {key: layer[key] for key in ("return_sequences", "return_state")}
+    flags = {
+        key: layer[key] for key in ("return_sequences", "return_state", "unroll", "stateful") if key in layer
+    }
     if layer["layer"] == "RNN":
         return keras.layers.RNN(keras_cell(keras, layer["cell"]), go_backwards=go_backwards, **flags)
     cell = layer["cell"]
@@ -162,11 +169,14 @@ def test_rnn_cells_and_backward_layers_match_keras(seed: int, tmp_path: Any) -> 
     case = rnn_cells_case(seed)
     keras.backend.clear_session()
     layer = keras_layer(keras, case)
-    model = keras.Sequential([keras.Input((case["timesteps"], case["input_dim"])), layer], name="m")
+    batch_size = 2 if case.get("stateful") else None
+    model = keras.Sequential(
+        [keras.Input((case["timesteps"], case["input_dim"]), batch_size=batch_size), layer], name="m"
+    )
     model.save(tmp_path / "m.keras")
     lengths = [case["timesteps"]] if case["timesteps"] else [3, 1]
     runs = []
-    for batch, steps in zip((2, 3), lengths, strict=False):
+    for batch, steps in zip((2, 2 if batch_size else 3), lengths, strict=False):
         data = (
             np.random.default_rng(seed).standard_normal((batch, steps, case["input_dim"])).astype("float32")
         )
@@ -194,7 +204,8 @@ def features(case: dict[str, Any]) -> set[str]:
         found |= {f"return_sequences={layer['return_sequences']}", f"return_state={layer['return_state']}"}
         found |= set(_cell_words(layer["cell"], layer["layer"]))
     if case["wrapper"] is None:
-        found.add(f"go_backwards={case['go_backwards']}")
+        found |= {f"go_backwards={case['go_backwards']}", f"unroll={case['unroll']}"}
+        found.add(f"stateful={case['stateful']}")
         return found
     found.add(f"merge_mode={case['merge_mode']}")
     forward, backward = case["forward"], case["backward"]
@@ -227,6 +238,29 @@ def test_seeded_cases_cover_every_feature() -> None:
     needed += ["backward units differ", "backward class differs", "backward use_bias differs"]
     needed += [f"merge_mode={mode}" for mode in ("concat", None, "sum", "mul", "ave")]
     needed += [f"{flag}={value}" for flag in ("return_sequences", "return_state") for value in (True, False)]
-    needed += ["go_backwards=True", "timesteps=unknown", "timesteps=known"]
+    needed += ["go_backwards=True", "unroll=True", "stateful=True", "timesteps=unknown", "timesteps=known"]
     thin = {word: seen[word] for word in needed if seen[word] < 2}
     assert not thin, f"too few cases with {thin}"
+
+
+def test_keras_refuses_the_states_of_a_nested_stack() -> None:
+    """A StackedRNNCells inside a StackedRNNCells with return_state: Keras 3 cannot build it, and
+    shapecalc refuses it; without return_state both accept it."""
+    import json
+
+    import keras
+
+    from shapecalc.errors import ShapecalcError
+
+    def stack() -> Any:
+        inner = keras.layers.StackedRNNCells([keras.layers.LSTMCell(5), keras.layers.GRUCell(2)])
+        return keras.layers.StackedRNNCells([inner, keras.layers.GRUCell(3)])
+
+    with pytest.raises(ValueError, match="Undefined shapes are not supported"):
+        keras.layers.RNN(stack(), return_state=True)(keras.Input((4, 1)))
+    built = keras.Sequential([keras.Input((4, 1)), keras.layers.RNN(stack())])
+    document = json.loads(built.to_json())
+    assert propagate(parse_model(json.dumps(document).encode(), "m.json")).params == built.count_params()
+    document["config"]["layers"][1]["config"]["return_state"] = True
+    with pytest.raises(ShapecalcError, match="return_state cannot be set with a StackedRNNCells inside"):
+        propagate(parse_model(json.dumps(document).encode(), "m.json"))

@@ -136,7 +136,19 @@ def rnn(options: RNNOptions, call: LayerCall) -> LayerOutput:
         out = run_cell(steps[0], layer_call, options.return_sequences, options.return_state)
         detail = None if out.detail is None else replace_record(out.detail, layer=name)
         return replace(out, class_name=name, detail=detail)
+    if options.return_state and _nested(call.inner):
+        raise ShapecalcError(
+            "cannot be set with a StackedRNNCells inside a StackedRNNCells: Keras 3 cannot shape the "
+            "nested states and refuses to build the layer",
+            option="return_state",
+        )
     return _stack(name, steps, layer_call, options.return_sequences, options.return_state)
+
+
+def _nested(stack: LayerSpec) -> bool:
+    """Whether a ``StackedRNNCells`` holds another one."""
+    cells = stack.options.get("cells") or ()
+    return any(isinstance(cell, LayerSpec) and cell.class_name == "StackedRNNCells" for cell in cells)
 
 
 def _stack(
