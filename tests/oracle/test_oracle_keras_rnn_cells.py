@@ -10,7 +10,8 @@ by sum, mul or ave where the two outputs have one shape, as Keras requires. The 
 in Keras on an input of known or unknown length, saved with ``to_json()`` and as a ``.keras``
 archive, and both are read by shapecalc. The truth is the layer run on concrete inputs (two
 lengths when the length is unknown): Keras' ``compute_output_shape`` is wrong for a backward
-layer of other units or states.
+layer of other units or states. A few ConvLSTM layers with backward layers of their own (other
+filters, kernels, padding) are checked the same way.
 """
 
 from __future__ import annotations
@@ -264,3 +265,44 @@ def test_keras_refuses_the_states_of_a_nested_stack() -> None:
     document["config"]["layers"][1]["config"]["return_state"] = True
     with pytest.raises(ShapecalcError, match="return_state cannot be set with a StackedRNNCells inside"):
         propagate(parse_model(json.dumps(document).encode(), "m.json"))
+
+
+#: ConvLSTM layers with backward layers of their own: (forward, backward, merge_mode, frame).
+CONV_BACKWARD = [
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 3}, {"filters": 3, "kernel_size": 3}, "concat", (6, 6, 1)),
+    (
+        "ConvLSTM1D",
+        {"filters": 2, "kernel_size": 3},
+        {"filters": 3, "kernel_size": 1, "padding": "same"},
+        None,
+        (6, 2),
+    ),
+    (
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": 3, "padding": "same"},
+        {"filters": 2, "kernel_size": 1},
+        "sum",
+        (5, 5, 2),
+    ),
+]
+
+
+@pytest.mark.parametrize(("class_name", "forward", "backward", "merge_mode", "frame"), CONV_BACKWARD)
+def test_convlstm_backward_layers_match_keras(class_name, forward, backward, merge_mode, frame) -> None:
+    import keras
+    import numpy as np
+
+    keras.backend.clear_session()
+    flags = {"return_sequences": True, "return_state": merge_mode is None}
+    make = getattr(keras.layers, class_name)
+    layer = keras.layers.Bidirectional(
+        make(**forward, **flags),
+        backward_layer=make(**backward, **flags, go_backwards=True),
+        merge_mode=merge_mode,
+    )
+    model = keras.Sequential([keras.Input((None, *frame)), layer])
+    real = _flat(layer(np.zeros((2, 4, *frame), "float32")))
+    row = propagate(parse_model(model.to_json().encode(), "m.json")).rows[-1].to_json()
+    shapes = row["output_shape"] if isinstance(row["output_shape"][0], list) else [row["output_shape"]]
+    assert [tuple(dim_value(d, {"batch": 2, "timestep": 4}) for d in shape) for shape in shapes] == real
+    assert row["params"] == layer.count_params()
