@@ -223,7 +223,15 @@ def layer_classes() -> str:
     return ", ".join(f"`{name}`" for name, _, _ in known_classes()) + ".\n"
 
 
+def unknowable_classes() -> str:
+    """The list of the classes whose shapes no config can tell, each with its reason."""
+    from shapecalc.model.layers.unknowable import UNKNOWABLE
+
+    return "".join(f"- `{name}`: {reason}.\n" for name, reason in UNKNOWABLE.items())
+
+
 _CLASSES = re.compile(r"(<!-- begin:layer-classes -->\n).*?(<!-- end:layer-classes -->)", re.S)
+_UNKNOWABLE = re.compile(r"(<!-- begin:unknowable-classes -->\n).*?(<!-- end:unknowable-classes -->)", re.S)
 _OPTIONS = re.compile(r"(<!-- begin:options-table -->\n).*?(<!-- end:options-table -->)", re.S)
 
 
@@ -272,7 +280,8 @@ def rewrite(text: str, page: str, scratch: Path, env: dict[str, str]) -> str:
         done = block.end
     new = "\n".join(out + lines[done:])
     new = _OPTIONS.sub(lambda m: m[1] + options_table() + m[2], new)
-    return _CLASSES.sub(lambda m: m[1] + layer_classes() + m[2], new)
+    new = _CLASSES.sub(lambda m: m[1] + layer_classes() + m[2], new)
+    return _UNKNOWABLE.sub(lambda m: m[1] + unknowable_classes() + m[2], new)
 
 
 def main(arguments: list[str]) -> int:

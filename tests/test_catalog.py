@@ -37,3 +37,12 @@ def test_the_docs_list_the_registry() -> None:
     listed = section("layer-classes").removeprefix("\n")
     assert listed == update_script().layer_classes(), "the docs are stale: run python scripts/update_docs.py"
     assert listed.count("`") == 2 * len(known_classes())
+
+
+def test_the_readme_lists_the_unknowable_classes() -> None:
+    from shapecalc.model.layers.unknowable import UNKNOWABLE
+
+    listed = section("unknowable-classes").removeprefix("\n")
+    assert listed == update_script().unknowable_classes(), "stale: run python scripts/update_docs.py"
+    assert [line.split("`")[1] for line in listed.splitlines()] == list(UNKNOWABLE)
+    assert "<!-- begin:unknowable-classes -->" in (ROOT / "README.md").read_text(encoding="utf-8")
