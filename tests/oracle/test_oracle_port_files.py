@@ -47,10 +47,10 @@ def _frameworks() -> None:
 
 def port(source: Path, to: str, out: Path) -> dict[str, Any]:
     """Run ``shapecalc port`` as a user does; its JSON summary."""
+    command = ["port", str(source), "--to", to, "-o", str(out), "--format", "json"]
     done = subprocess.run(
-        [sys.executable, "-m", "shapecalc", "port", str(source), "--to", to, "-o", str(out), "--format", "json"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "shapecalc", *command], capture_output=True, text=True, timeout=99, check=False
+    )
     assert done.returncode == 0, done.stderr
     summary: dict[str, Any] = json.loads(done.stdout)
     return summary
