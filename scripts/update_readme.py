@@ -85,6 +85,8 @@ def options_table() -> str:
         used = {f for kind in LAYERS.values() for f in kind.frameworks if option.applies_to(kind, f)}
         frameworks = "all" if len(used) == len(FRAMEWORKS) else ", ".join(f for f in FRAMEWORKS if f in used)
         values = f" ({'; '.join(option.choices)})" if option.choices else ""
+        if len(option.choices) > 8:  # Keras' activations: the first few
+            values = f" ({'; '.join(option.choices[:4])}; ...: {len(option.choices)} names)"
         default = "" if option.default is None or option.default is False else f"`{option.default}`"
         default = default.replace("True", "true")
         key = f"`{option.key}`"

@@ -47,11 +47,17 @@ def _check_choice(value: str, key: str) -> None:
     to_choice(value, key, option.choices, dict(option.refused))
 
 
+#: Fields that change no shape (they matter to ``shapecalc port``): echoed only when not the default.
+SHAPELESS = ("activation", "recurrent_activation", "nonlinearity")
+
+
 def config_to_json(config: object) -> dict[str, Any]:
     """A config's fields as JSON-ready values (dims as ints or expression text)."""
     out: dict[str, Any] = {}
     for item in fields(config):
         value = getattr(config, item.name)
+        if item.name in SHAPELESS and value == item.default:
+            continue
         if isinstance(value, tuple):
             out[item.name] = [to_json(v) for v in value]
         elif isinstance(value, (int, Expr)) and not isinstance(value, bool):
@@ -95,12 +101,19 @@ class RecurrentConfig:
     reset_after: bool = True
     bidirectional: bool = False
     merge_mode: str = "concat"
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
 
     def __post_init__(self) -> None:
         _check_cell(self.cell)
         for name in ("units", "input_dim", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
         _check_choice(self.merge_mode, "merge_mode")
+        _check_choice(self.activation, "activation")
+        _check_choice(self.recurrent_activation, "recurrent_activation")
+        if self.cell == "rnn" and self.recurrent_activation != "sigmoid":
+            raise ShapecalcError("applies to lstm, gru only (SimpleRNN has no gates)",
+                                 option="recurrent_activation")  # fmt: skip
 
 
 @record
@@ -175,9 +188,14 @@ class TorchRecurrentConfig:
     batch_first: bool = False
     batch: Dim = BATCH
     timesteps: Dim = TIMESTEP
+    nonlinearity: str = "tanh"
 
     def __post_init__(self) -> None:
         _check_module_sizes(self)
+        _check_choice(self.nonlinearity, "nonlinearity")
+        if self.nonlinearity != "tanh" and self.cell != "rnn":
+            module = "nn.LSTM" if self.cell == "lstm" else "nn.GRU"
+            raise ShapecalcError(f"applies to rnn only ({module} has no nonlinearity)", option="nonlinearity")
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
             raise ShapecalcError(f"must be an integer, got {shown(self.num_layers)}", option="num_layers")
         check_positive(self.num_layers, "num_layers")

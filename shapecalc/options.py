@@ -153,6 +153,13 @@ _PYTORCH_RETURNS = "PyTorch always returns every step's output and the final sta
 _ONNX_RETURNS = "ONNX always returns Y, Y_h (and Y_c)"
 _RETURNS = (("torch", _PYTORCH_RETURNS), ("onnx", _ONNX_RETURNS))
 _HIDDEN = ((TORCH, "hidden_size"), (ONNX, "hidden_size"))
+#: Keras 3's activation names (``keras.activations``); they change no shape, only what a port keeps.
+KERAS_ACTIVATIONS = (
+    "tanh", "sigmoid", "relu", "linear", "celu", "elu", "exponential", "gelu", "glu", "hard_shrink",
+    "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax",
+    "mish", "relu6", "selu", "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold",
+)  # fmt: skip
 _INPUT = ((TORCH, "input_size"), (ONNX, "input_size"))
 
 
@@ -191,6 +198,16 @@ OPTIONS = {
                            "like reset_after=True",
                            onnx="ONNX GRU has linear_before_reset instead "
                            "(reset_after=True is linear_before_reset=1)")),
+        Option("activation", CHOICE, "Keras activation of the candidate and of the cell state "
+               "(SimpleRNN: of h_t); it changes no shape.", families=("rnn",), frameworks=_KERAS_ONLY,
+               choices=KERAS_ACTIVATIONS, default="tanh", metavar="NAME",
+               why_not=why(torch="nn.LSTM and nn.GRU always use tanh; nn.RNN has nonlinearity",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
+        Option("recurrent_activation", CHOICE, "Keras activation of the gates; it changes no shape.",
+               families=("rnn",), cells=("lstm", "gru"), frameworks=_KERAS_ONLY, choices=KERAS_ACTIVATIONS,
+               default="sigmoid", metavar="NAME",
+               why_not=why(torch="PyTorch gates always use sigmoid",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, sigmoid")),
         Option("framework", CHOICE, "Whose convention: Keras 3 layers, PyTorch modules or ONNX operators.",
                choices=FRAMEWORKS, default=KERAS, config=False),
         # The sequence around it.
@@ -222,6 +239,11 @@ OPTIONS = {
                families=("rnn",), frameworks=_TORCH_ONLY, default=False,
                why_not=why(keras="Keras inputs are always batch first",
                            onnx="use layout 1 for batch-first X and Y")),
+        Option("nonlinearity", CHOICE, "nn.RNN nonlinearity: tanh or relu; it changes no shape.",
+               section="PyTorch", families=("rnn",), cells=("rnn",), frameworks=_TORCH_ONLY,
+               choices=("tanh", "relu"), default="tanh",
+               why_not=why(keras="Keras SimpleRNN has activation instead",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
         # ONNX's own.
         Option("direction", CHOICE, "ONNX direction: forward, reverse or both (bidirectional).",
                section="ONNX", families=("rnn",), frameworks=_ONNX_ONLY,

@@ -13,7 +13,13 @@ from readme import update_script
 from shapecalc.api import build_config, request, shapes
 from shapecalc.batch import read_lines, run_batch
 from shapecalc.cli import cli
-from shapecalc.configs import ConvRecurrentConfig, OnnxRecurrentConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.configs import (
+    SHAPELESS,
+    ConvRecurrentConfig,
+    OnnxRecurrentConfig,
+    RecurrentConfig,
+    TorchRecurrentConfig,
+)
 from shapecalc.errors import ShapecalcError
 from shapecalc.options import (
     CHOICE,
@@ -74,6 +80,9 @@ GOOD = {
     "data_format": "channels_first",
     "use_bias": False,
     "reset_after": False,
+    "activation": "relu",
+    "recurrent_activation": "hard_sigmoid",
+    "nonlinearity": "relu",
     "batch": 7,
     "timesteps": 11,
     "bidirectional": True,
@@ -301,8 +310,10 @@ def test_the_readme_options_table_is_the_option_table() -> None:
     assert "`kernel_size` | `kernel`" in table and "`num_layers` |" in table
 
 
-#: Option-table keys a model-file layer takes from its input, or that set how to answer.
-NOT_IN_MODEL_FILES = {"batch", "timesteps", "input_shape", "input_dim", "framework", "dtype", "explain"}
+#: Option-table keys a model-file layer takes from its input, or that set how to answer; the
+#: activations a model file lists as ignored, as it does Keras' other shapeless arguments.
+NOT_IN_MODEL_FILES = {"batch", "timesteps", "input_shape", "input_dim", "framework", "dtype", "explain",
+                      *SHAPELESS}  # fmt: skip
 
 
 def _model_cases() -> list[tuple[Option, LayerKind]]:

@@ -113,7 +113,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
     if spec.kind == CHOICE:
         choices = layer.frameworks if spec.key == "framework" else spec.choices
         kind: click.ParamType[Any] = ChoiceText(choices)
-        metavar = "[" + "|".join(choices) + "]"
+        metavar = spec.metavar or "[" + "|".join(choices) + "]"  # NAME for Keras' 32 activations
     elif spec.kind in (SIZES, SHAPE, COUNTS):
         counts = (layer.rank + 1,) if spec.kind == SHAPE else tuple(sorted({1, layer.rank}))
         kind, metavar = ValuesText(counts), _metavar(spec, layer)

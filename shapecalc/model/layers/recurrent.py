@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, PlainValidator, create_model
 
 from shapecalc.api import build_config, layer_kind
-from shapecalc.configs import LayerConfig
+from shapecalc.configs import SHAPELESS, LayerConfig
 from shapecalc.convert import to_size
 from shapecalc.dims import format_shape
 from shapecalc.errors import ShapecalcError
@@ -73,7 +73,7 @@ def table_schema(kind: str) -> type[Options]:
     layer = layer_kind(kind)
     fields: dict[str, Any] = {}
     for option in layer_options(layer):
-        if option.key in _FROM_THE_INPUT or not option.applies_to(layer, "keras"):
+        if option.key in _FROM_THE_INPUT or option.key in SHAPELESS or not option.applies_to(layer, "keras"):
             continue
         fields[option.key] = (AsGiven, Field(None, validation_alias=AliasChoices(*option.keys)))
         if option.negation:
