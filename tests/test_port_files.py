@@ -152,7 +152,7 @@ def test_a_missing_extra_is_one_line_naming_it(
 
 def test_numpy_missing_is_one_line_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from shapecalc.errors import ShapecalcError
-    from shapecalc.weights.values import numpy_module
+    from shapecalc.port.apply import numpy_module
 
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(

@@ -118,10 +118,31 @@ def _split(result: WeightsResult) -> tuple[list[RebuiltLayer], list[tuple[str, s
     return convertible, skipped
 
 
+#: ONNX's default activations per direction (what the recipes port).
+ONNX_ACTIVATIONS = {"lstm": ["Sigmoid", "Tanh", "Tanh"], "gru": ["Sigmoid", "Tanh"], "rnn": ["Tanh"]}
+
+
+def _onnx_attributes(layer: RebuiltLayer) -> None:
+    """Refuse an ONNX node whose activations or clip are not the defaults the recipes port."""
+    cell = str(getattr(layer.config, "cell", ""))
+    directions = 2 if getattr(layer.config, "direction", "") == "bidirectional" else 1
+    allowed = {f"activations={ONNX_ACTIVATIONS.get(cell, [])!r}",
+               f"activations={ONNX_ACTIVATIONS.get(cell, []) * directions!r}"}  # fmt: skip
+    for assumed in layer.assumed:
+        if assumed.startswith("clip="):
+            raise ShapecalcError(f"{assumed}: PyTorch and Keras cells do not clip", option="clip")
+        if assumed.startswith("activations=") and assumed not in allowed:
+            raise ShapecalcError(
+                f"{assumed}: shapecalc ports ONNX's default activations only", option="activations"
+            )
+
+
 def _recipe(layer: RebuiltLayer, to: str, file: str) -> Any:
     from shapecalc.port.recipe import port_recipe  # the recipe engine loads only when a port runs
 
     try:
+        if layer.framework == "onnx":
+            _onnx_attributes(layer)
         return port_recipe(layer.config, to)  # type: ignore[arg-type]
     except ShapecalcError as error:
         name = layer.name or "(top level)"
@@ -154,12 +175,15 @@ def _ported(layer: RebuiltLayer, recipe: Any, arrays: Mapping[str, Any], to: str
         for name, array in arrays.items():
             if name.startswith(target.prefix) and (target.prefix or not stacked):
                 renamed[(f"l{k}/" if stacked else "") + name[len(target.prefix) :]] = array
+    activation = "tanh"
     if to == "keras":
         sizes, levels = (int(first.input_dim), int(first.units)), len(configs)
         bidirectional, reset_after = bool(first.bidirectional), bool(first.reset_after)
+        activation = str(first.activation)
     elif to == "torch":
         sizes, levels = (int(first.input_size), int(first.hidden_size)), int(first.num_layers)
         bidirectional, reset_after = bool(first.bidirectional), True
+        activation = str(first.nonlinearity)
     else:
         sizes, levels = (int(first.input_size), int(first.hidden_size)), len(configs)
         bidirectional = first.direction == "bidirectional"
@@ -167,7 +191,7 @@ def _ported(layer: RebuiltLayer, recipe: Any, arrays: Mapping[str, Any], to: str
     cls = SOURCE_CLASSES.get(layer.framework, {}).get(str(first.cell), layer.result.layer)
     return PortedLayer(
         layer.name, str(first.cell), sizes[0], sizes[1], renamed, bidirectional=bidirectional,
-        num_layers=levels, use_bias=bool(first.use_bias), reset_after=reset_after,
+        num_layers=levels, use_bias=bool(first.use_bias), reset_after=reset_after, activation=activation,
         source=f"{cls} {shown(layer.name or '(top level)')}",
     )  # fmt: skip
 

@@ -62,7 +62,7 @@ def _cell_config(layer: PortedLayer, name: str, *, backwards: bool, inner: bool)
     config: dict[str, Any] = {
         "name": name, "trainable": True, "dtype": FLOAT32, "return_sequences": True,
         "return_state": True, "go_backwards": backwards, "stateful": False, "unroll": False,
-        "zero_output_for_mask": inner, "units": layer.hidden_size, "activation": "tanh",
+        "zero_output_for_mask": inner, "units": layer.hidden_size, "activation": layer.activation,
     }  # fmt: skip
     if layer.cell != "rnn":
         config["recurrent_activation"] = "sigmoid"
@@ -99,6 +99,8 @@ def describe(layer: PortedLayer) -> str:
     'Bidirectional(GRU(4, use_bias=False))'
     """
     words = [str(layer.hidden_size)]
+    if layer.activation != "tanh":
+        words.append(f"activation={layer.activation!r}")
     if not layer.use_bias:
         words.append("use_bias=False")
     if layer.cell == "gru" and not layer.reset_after:

@@ -29,6 +29,8 @@ class PortedLayer:
     use_bias: bool = True
     #: A GRU applies its reset gate after the recurrent product (PyTorch's and Keras's default).
     reset_after: bool = True
+    #: The activation of the candidate (``nn.RNN``'s nonlinearity, Keras's ``activation``).
+    activation: str = "tanh"
     #: The source layer, as a person reads it: ``LSTM 'enc'`` or ``nn.GRU 'rnn'``.
     source: str = ""
 

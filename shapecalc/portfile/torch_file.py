@@ -35,6 +35,8 @@ def constructor(layer: PortedLayer, *, batch_first: bool = False) -> str:
     words = [f"input_size={layer.input_size}", f"hidden_size={layer.hidden_size}"]
     if layer.num_layers != 1:
         words.append(f"num_layers={layer.num_layers}")
+    if layer.activation != "tanh":
+        words.append(f"nonlinearity={layer.activation!r}")
     if not layer.use_bias:
         words.append("bias=False")
     if batch_first:
@@ -57,7 +59,7 @@ def keys(layers: Sequence[PortedLayer]) -> dict[str, tuple[PortedLayer, str]]:
 def torch_bytes(layers: Sequence[PortedLayer]) -> bytes:
     """The safetensors file holding every layer's parameters."""
     writer = safetensors_module()
-    from shapecalc.weights.values import numpy_module
+    from shapecalc.port.apply import numpy_module
 
     numpy = numpy_module()
     tensors = {
