@@ -42,7 +42,7 @@ def port_file_command(file: str, to: str, output: str, force: bool, fmt: str) ->
 
     \b
     Examples:
-      shapecalc port tagger.keras --to torch -o tagger.safetensors
+      shapecalc port exported.onnx --to torch -o exported.safetensors
       shapecalc port tagger.pt --to keras -o tagger.weights.h5
       shapecalc port tagger.pt --to onnx -o tagger.onnx --format json
     """
