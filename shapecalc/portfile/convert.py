@@ -118,6 +118,8 @@ def _split(result: WeightsResult) -> tuple[list[RebuiltLayer], list[tuple[str, s
     return convertible, skipped
 
 
+#: What a file may not store but no weight depends on: not worth a note in a port.
+NO_WEIGHT = ("return_sequences", "return_state", "batch_first")
 #: ONNX's default activations per direction (what the recipes port).
 ONNX_ACTIVATIONS = {"lstm": ["Sigmoid", "Tanh", "Tanh"], "gru": ["Sigmoid", "Tanh"], "rnn": ["Tanh"]}
 
@@ -188,7 +190,9 @@ def _ported(layer: RebuiltLayer, recipe: Any, arrays: Mapping[str, Any], to: str
         sizes, levels = (int(first.input_size), int(first.hidden_size)), len(configs)
         bidirectional = first.direction == "bidirectional"
         reset_after = bool(first.linear_before_reset) if first.cell == "gru" else True
-    cls = SOURCE_CLASSES.get(layer.framework, {}).get(str(first.cell), layer.result.layer)
+    cls = SOURCE_CLASSES.get(layer.framework, {}).get(str(recipe.cell), layer.result.layer)
+    if layer.framework == "keras" and getattr(layer.config, "bidirectional", False):
+        cls = f"Bidirectional({cls})"
     return PortedLayer(
         layer.name, str(first.cell), sizes[0], sizes[1], renamed, bidirectional=bidirectional,
         num_layers=levels, use_bias=bool(first.use_bias), reset_after=reset_after, activation=activation,
@@ -215,7 +219,8 @@ def _described(
         op = onnx_file.OPS[ported.cell]
         target = f"{ported.num_layers} {op} node{'s' if ported.num_layers > 1 else ''}"
     shapes = tuple((key, tuple(int(s) for s in ported.arrays[name].shape)) for key, name in keys)
-    return ConvertedLayer(layer.name or "(top level)", ported.source, ported, shapes, target)
+    notes = tuple(f"assumed {assumed}" for assumed in layer.assumed if not assumed.startswith(NO_WEIGHT))
+    return ConvertedLayer(layer.name or "(top level)", ported.source, ported, shapes, target, notes)
 
 
 def _keras_key(name: str, levels: Sequence[Mapping[str, str]]) -> str:

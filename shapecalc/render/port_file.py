@@ -28,6 +28,7 @@ def render_port(conversion: Conversion, written: Sequence[str], fmt: str) -> str
         lines.append(f"{terminal(layer.source)} -> {terminal(layer.target, None)}")
         width = max(len(key) for key, _ in layer.keys)
         lines += [f"  {terminal(key).ljust(width)}  {format_shape(shape)}" for key, shape in layer.keys]
+        lines += [f"  {terminal(note, None)}" for note in layer.notes]
     lines += [f"{terminal(name)}: not converted ({why})" for name, why in conversion.skipped]
     lines += [f"wrote {terminal(path)}" for path in written]
     return "\n".join(line.rstrip() for line in lines) + "\n"
