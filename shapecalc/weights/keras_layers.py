@@ -92,6 +92,9 @@ def _options(
             assumed.append("merge_mode='concat' (the weights do not store it)")
         assumed += ["return_sequences=False (the weights do not store it)",
                     "return_state=False (the weights do not store it)"]  # fmt: skip
+        if not class_name.startswith("ConvLSTM"):
+            gates = "" if class_name == "SimpleRNN" else ", recurrent_activation='sigmoid'"
+            assumed.append(f"activation='tanh'{gates} (the weights do not store them)")
     kind = KINDS[class_name]
     if kind.startswith("convlstm"):
         options["input_shape"] = _frame(layer, kernel, options, assumed)

@@ -62,9 +62,9 @@ def close(got: Any, want: Any) -> None:
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=TOLERANCE, rtol=TOLERANCE)
 
 
-def draw(seed: int, *, stack: bool, keras_gru_before: bool = False) -> dict[str, Any]:
+def draw(seed: int, *, stack: bool, keras_gru_before: bool = False, tanh: bool = True) -> dict[str, Any]:
     rng = random.Random(seed)
-    cell = rng.choice(["lstm", "gru", "rnn"])
+    cell = ("lstm", "gru", "rnn")[seed % 3]  # every cell twice in six cases
     return {
         "cell": cell,
         "input": rng.randint(1, 5),
@@ -72,7 +72,10 @@ def draw(seed: int, *, stack: bool, keras_gru_before: bool = False) -> dict[str,
         "layers": rng.randint(1, 3) if stack else 1,
         "bidirectional": rng.random() < 0.5,
         "bias": rng.random() < 0.75,
-        "reset_after": not (keras_gru_before and cell == "gru" and rng.random() < 0.5),
+        "reset_after": not (keras_gru_before and cell == "gru" and seed // 3 % 2 == 0),
+        # SimpleRNN's activation relu is nn.RNN's nonlinearity='relu' (ONNX ports tanh only).
+        # (a state_dict does not store nn.RNN's nonlinearity: the tests from PyTorch keep tanh)
+        "activation": "relu" if cell == "rnn" and seed // 3 % 2 and not tanh else "tanh",
         "seed": seed,
     }
 
@@ -81,9 +84,10 @@ def torch_module(case: dict[str, Any]) -> Any:
     import torch
 
     torch.manual_seed(case["seed"])
+    extra = {"nonlinearity": case.get("activation", "tanh")} if case["cell"] == "rnn" else {}
     module = getattr(torch.nn, TORCH_CLASSES[case["cell"]])(
         case["input"], case["hidden"], num_layers=case["layers"], bias=case["bias"],
-        bidirectional=case["bidirectional"],
+        bidirectional=case["bidirectional"], **extra,
     )  # fmt: skip
     return module.eval()
 
@@ -95,6 +99,8 @@ def keras_model(case: dict[str, Any]) -> Any:
     options: dict[str, Any] = {"use_bias": case["bias"], "return_sequences": True, "return_state": True}
     if case["cell"] == "gru":
         options["reset_after"] = case["reset_after"]
+    if case["cell"] == "rnn":
+        options["activation"] = case["activation"]
     inputs = keras.Input((None, case["input"]))
     layer = getattr(keras.layers, KERAS_CLASSES[case["cell"]])(case["hidden"], **options)
     if case["bidirectional"]:
@@ -104,6 +110,17 @@ def keras_model(case: dict[str, Any]) -> Any:
     rng = np.random.default_rng(case["seed"])
     model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
     return model
+
+
+def h5_layout(path: Path) -> list[tuple[str, dict[str, Any], Any]]:
+    """Every group and dataset of an HDF5 file: its path, attributes and shape."""
+    import h5py
+
+    found: list[tuple[str, dict[str, Any], Any]] = []
+    with h5py.File(path, "r") as h5:
+        found.append(("", dict(h5.attrs), None))
+        h5.visititems(lambda name, item: found.append((name, dict(item.attrs), getattr(item, "shape", None))))
+    return found
 
 
 def torch_run(module: Any, x: Any) -> tuple[Any, ...]:
@@ -151,11 +168,15 @@ def test_keras_to_torch(seed: int, tmp_path: Path) -> None:
     import torch
     from safetensors.torch import load_file
 
-    case = draw(400 + seed, stack=False)
+    case = draw(400 + seed, stack=False, tanh=False)
     model = keras_model(case)
-    source = tmp_path / ("m.keras" if seed % 2 else "m.weights.h5")
-    model.save(source) if seed % 2 else model.save_weights(source)
-    port(source, "torch", tmp_path / "out.safetensors")
+    source = tmp_path / ("m.keras", "m.weights.h5", "m.h5")[seed // 2 % 3]  # (relu: a config)
+    model.save_weights(source) if source.name.endswith(".weights.h5") else model.save(source)
+    summary = port(source, "torch", tmp_path / "out.safetensors")
+    if case["cell"] == "rnn":
+        assert (f"nonlinearity='{case['activation']}'" in summary["layers"][0]["target"]) == (
+            case["activation"] != "tanh"
+        )
     module = torch_module({**case, "layers": 1})
     module.batch_first = True
     module.load_state_dict(load_file(tmp_path / "out.safetensors"))
@@ -176,10 +197,14 @@ def test_torch_to_keras(seed: int, tmp_path: Path) -> None:
     case = draw(500 + seed, stack=True)
     module = torch_module(case)
     source = tmp_path / "m.pt"
-    torch.save({"rnn": module.state_dict()}["rnn"], source)
+    torch.save(module.state_dict(), source, _use_new_zipfile_serialization=seed % 2 == 0)
     port(source, "keras", tmp_path / "out.weights.h5")
-    model = keras.models.model_from_json((tmp_path / "out.json").read_text())
+    written = (tmp_path / "out.json").read_text()
+    model = keras.models.model_from_json(written)
+    assert json.loads(model.to_json()) == json.loads(written)  # the model's own to_json()
     model.load_weights(tmp_path / "out.weights.h5")
+    model.save_weights(tmp_path / "keras.weights.h5")  # Keras's own layout of the same model
+    assert h5_layout(tmp_path / "out.weights.h5") == h5_layout(tmp_path / "keras.weights.h5")
     x = inputs(case)
     want = torch_run(module, x)
     outputs = [o.detach().cpu().numpy() for o in model(torch.from_numpy(x.transpose(1, 0, 2).copy()))]
