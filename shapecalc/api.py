@@ -115,7 +115,8 @@ def request(kind: str, options: Mapping[str, Any]) -> Request:
     for key, value in given.items():
         option = OPTIONS[key]
         field = option.key_for(framework)
-        if layer.cell not in option.cells and value is option.default:
+        default = value is option.default or (isinstance(value, str) and value == option.default)
+        if layer.cell not in option.cells and default:
             continue  # reset_after=True on an LSTM, as its config echoes it: it changes nothing
         _check_applies(option, field, layer, framework)
         if option.kind == FIXED:

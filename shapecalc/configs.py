@@ -51,12 +51,13 @@ def _check_choice(value: str, key: str) -> None:
 SHAPELESS = ("activation", "recurrent_activation", "nonlinearity")
 
 
-def config_to_json(config: object) -> dict[str, Any]:
-    """A config's fields as JSON-ready values (dims as ints or expression text)."""
+def config_to_json(config: object, *, every_field: bool = False) -> dict[str, Any]:
+    """A config's fields as JSON-ready values (dims as ints or expression text); the shapeless
+    ones at their defaults only with ``every_field`` (a port's answer, where they matter)."""
     out: dict[str, Any] = {}
     for item in fields(config):
         value = getattr(config, item.name)
-        if item.name in SHAPELESS and value == item.default:
+        if item.name in SHAPELESS and value == item.default and not every_field:
             continue
         if isinstance(value, tuple):
             out[item.name] = [to_json(v) for v in value]

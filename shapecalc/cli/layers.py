@@ -75,6 +75,8 @@ class LayerCommand(Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         sections: dict[str, list[tuple[str, str]]] = {name: [] for name in SECTIONS}
         for param in self.get_params(ctx):
+            if isinstance(param, click.Argument):  # port's LAYER: the usage line and the text say it
+                continue
             record = param.get_help_record(ctx)
             if record is not None:
                 sections[getattr(param, "section", "Output")].append(record)
