@@ -116,28 +116,51 @@ def _torch_zip(handle: IO[bytes], tensors: Sequence[StoredTensor]) -> dict[str, 
             order = "<"
             if f"{prefix}byteorder" in names:
                 order = ">" if archive.read(f"{prefix}byteorder")[:3] == b"big" else "<"
-            storages: dict[str, Any] = {}
-            out = {}
+            needed: dict[str, int] = {}  # bytes of each storage the wanted tensors reach
             for tensor in tensors:
                 key = str((tensor.storage or ("",))[0])
-                if key not in storages:
-                    storages[key] = _zip_storage(archive, f"{prefix}data/{key}", tensor, order)
-                out[tensor.name] = _strided(storages[key], tensor)
-            return out
+                needed[key] = max(needed.get(key, 0), _reach(tensor))
+            storages = {
+                key: _zip_storage(archive, f"{prefix}data/{key}", size, _sample(tensors, key), order)
+                for key, size in needed.items()
+            }
+            return {t.name: _strided(storages[str((t.storage or ("",))[0])], t) for t in tensors}
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, StopIteration) as error:
         raise ValueError(f"the archive's data cannot be read ({brief(error)})") from None
 
 
-def _zip_storage(archive: zipfile.ZipFile, entry: str, tensor: StoredTensor, order: str) -> Any:
+def _reach(tensor: StoredTensor) -> int:
+    """The bytes of its storage a torch tensor reaches (its offset, shape and strides)."""
+    _, offset, shape, stride = tensor.storage or (None, 0, (), ())
+    if any(size == 0 for size in shape):
+        return 0
+    last = offset + sum((size - 1) * step for size, step in zip(shape, stride, strict=True))
+    return int(last + 1) * ITEM_SIZES.get(tensor.dtype, 0)
+
+
+def _sample(tensors: Sequence[StoredTensor], key: str) -> StoredTensor:
+    return next(t for t in tensors if str((t.storage or ("",))[0]) == key)
+
+
+#: A compressed entry may inflate this many times its size, no more (a zip bomb stops here).
+MAX_RATIO = 1000
+
+
+def _zip_storage(archive: zipfile.ZipFile, entry: str, size: int, tensor: StoredTensor, order: str) -> Any:
+    """The first ``size`` bytes of storage ``entry`` (all a tensor reaches), as ``tensor``'s dtype."""
     try:
         info = archive.getinfo(entry)
     except KeyError:
         raise ValueError(f"tensor {tensor.name!r}: its storage {entry!r} is missing") from None
     item = ITEM_SIZES.get(tensor.dtype, 0)
-    if not item or info.file_size % item:
+    if not item or size % item:
         raise ValueError(f"tensor {tensor.name!r}: storage {entry!r} does not hold {tensor.dtype} values")
+    if size > info.file_size:
+        raise ValueError(f"tensor {tensor.name!r}: its offset and strides reach past its storage")
+    if info.compress_type != zipfile.ZIP_STORED and size > MAX_RATIO * max(info.compress_size, 1):
+        raise ValueError(f"storage {entry!r} inflates more than {MAX_RATIO} times (a zip bomb?)")
     with archive.open(info) as stream:
-        return _array(_exact(stream, info.file_size, entry), tensor, order)
+        return _array(_exact(stream, size, entry), tensor, order)
 
 
 def _torch_legacy(handle: IO[bytes], tensors: Sequence[StoredTensor]) -> dict[str, Any]:
@@ -209,6 +232,10 @@ def _datasets(h5: Any, tensors: Sequence[StoredTensor]) -> dict[str, Any]:
             raise ValueError(f"tensor {tensor.name!r}: its dataset is not where the file said")
         if tensor.dtype not in NUMPY_DTYPES or tensor.dtype == "bfloat16":
             raise ValueError(f"tensor {tensor.name!r}: {tensor.dtype} values are not converted")
+        stored = dataset.id.get_storage_size()
+        if tensor.bytes > max(stored, 1) * (MAX_RATIO if dataset.compression else 1):
+            # Keras stores every value; fill values or a compression bomb would only cost memory.
+            raise ValueError(f"tensor {tensor.name!r}: {tensor.bytes:,} bytes from {stored:,} stored")
         array = numpy.empty(tensor.shape, dtype=dataset.dtype)
         if math.prod(tensor.shape):
             dataset.read_direct(array)
