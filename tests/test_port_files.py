@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fuzzing import check_run, time_limit
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fuzz_files import corrupted
 from test_fuzz_weights import FUZZ_SETTINGS, MARKER, SEEDS
@@ -188,7 +188,7 @@ def test_the_pickle_of_a_module_is_refused_not_run(
 @needs_engine
 @needs_numpy
 @pytest.mark.fuzz
-@FUZZ_SETTINGS
+@settings(FUZZ_SETTINGS, max_examples=max(FUZZ_SETTINGS.max_examples // 2, 1))
 @given(name=st.sampled_from(["tagger.safetensors", "tagger.pt", "checkpoint_legacy.pt"]), data=st.data())
 def test_damaged_files_keep_the_contract(
     capsys: pytest.CaptureFixture[str],
@@ -203,3 +203,46 @@ def test_damaged_files_keep_the_contract(
     assert code in (0, 2)
     if code != 0:
         assert not (folder / "out.safetensors").exists()
+
+
+@needs_engine
+@needs_numpy
+def test_a_storage_shorter_than_its_tensors_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import zipfile
+
+    source = tmp_path / "short.pt"
+    with zipfile.ZipFile(DATA / "tagger.pt") as original, zipfile.ZipFile(source, "w") as damaged:
+        for info in original.infolist():
+            data = original.read(info)
+            damaged.writestr(info, data[:4] if info.filename.startswith("tagger/data/") else data)
+    code, _, err = run(capsys, str(source), "--to", "onnx", "-o", str(tmp_path / "out.onnx"))
+    assert code == 2 and err.startswith("Error: short.pt: tensor ") and "reach past its storage" in err
+    assert not (tmp_path / "out.onnx").exists()
+
+
+@needs_engine
+@needs_numpy
+@pytest.mark.parametrize(
+    ("attributes", "refused"),
+    [({"activations": ["Relu"]}, "activations=['Relu']"), ({"clip": 3.0}, "clip=3.0")],
+)
+def test_onnx_activations_or_clip_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, attributes: dict[str, object], refused: str
+) -> None:
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = [numpy_helper.from_array(np.zeros(shape, "f4"), name) for name, shape in
+               (("W", (1, 2, 3)), ("R", (1, 2, 2)))]  # fmt: skip
+    node = helper.make_node("RNN", ["X", "W", "R"], ["Y"], hidden_size=2, **attributes)
+    x, y = (helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "XY")
+    graph = helper.make_graph([node], "g", [x], [y], weights)
+    onnx.save(helper.make_model(graph), tmp_path / "rnn.onnx")
+    code, _, err = run(
+        capsys, str(tmp_path / "rnn.onnx"), "--to", "torch", "-o", str(tmp_path / "out.safetensors")
+    )
+    assert code == 2 and refused in err and err.startswith("Error: rnn.onnx: layer ")
+    assert not (tmp_path / "out.safetensors").exists()
