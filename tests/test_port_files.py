@@ -246,3 +246,21 @@ def test_onnx_activations_or_clip_are_refused(
     )
     assert code == 2 and refused in err and err.startswith("Error: rnn.onnx: layer ")
     assert not (tmp_path / "out.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing_layer.pt", "the tensors contradict their config, nothing is converted: lstm: "),
+        ("scripted.pt", "a TorchScript archive (torch.jit.save)"),
+        ("zoo.pth", "layer 'projected': proj_size: cannot port to onnx: "),
+    ],
+)
+def test_shipped_files_the_port_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, reason: str
+) -> None:
+    if name == "zoo.pth" and not _has_engine():
+        pytest.skip("the recipe engine (shapecalc.port) is not here")
+    code, out, err = run(capsys, str(DATA / name), "--to", "onnx", "-o", str(tmp_path / "out.onnx"))
+    assert code == 2 and out == "" and err.startswith(f"Error: {name}: {reason}")
+    assert list(tmp_path.iterdir()) == []

@@ -101,7 +101,7 @@ def convert_file(path: str | Path, to: str) -> Conversion:
     conversion.layers = [
         _described(layer, p, ported, to) for layer, p in zip(convertible, ported, strict=True)
     ]
-    conversion.payloads = _payloads(ported, to, batch_first=result.format.startswith("keras"))
+    conversion.payloads = _payloads(ported, to)
     return conversion
 
 
@@ -230,8 +230,7 @@ def _keras_key(name: str, levels: Sequence[Mapping[str, str]]) -> str:
     return f"{levels[0]['name']}/{name}"
 
 
-def _payloads(layers: Sequence[PortedLayer], to: str, *, batch_first: bool) -> list[tuple[str, bytes]]:
-    del batch_first
+def _payloads(layers: Sequence[PortedLayer], to: str) -> list[tuple[str, bytes]]:
     if to == "torch":
         from shapecalc.portfile.torch_file import torch_bytes
 
