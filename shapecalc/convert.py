@@ -21,6 +21,7 @@ from typing import Any
 from shapecalc.dims import Dim, Expr, parse_dim
 from shapecalc.errors import ShapecalcError, did_you_mean, shown
 from shapecalc.geometry import check_positive
+from shapecalc.packing import Lengths, parse_lengths
 
 #: Longest decimal a count may have (int64).
 _COUNT_DIGITS = 18
@@ -95,6 +96,11 @@ def to_choice(value: Any, key: str, choices: tuple[str, ...], refused: dict[str,
         listed = ", ".join(repr(choice) for choice in choices)
         raise ShapecalcError(f"must be one of {listed}, got {shown(value)}", option=key)
     return value
+
+
+def to_lengths(value: Any, key: str) -> Lengths:
+    """Sequence lengths: ``7,3,1``, ``100x16,50x16`` or a list of positive integers."""
+    return parse_lengths(value, key)
 
 
 #: Longest list of choices an error message spells out.

@@ -21,7 +21,7 @@ from __future__ import annotations
 from shapecalc.record import record
 
 #: Value kinds: how a value is converted (``shapecalc.convert``) and how the CLI takes it.
-SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
+SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED, LENGTHS = (
     "size",
     "sizes",
     "shape",
@@ -30,6 +30,7 @@ SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
     "flag",
     "choice",
     "fixed",
+    "lengths",
 )
 KERAS, TORCH, ONNX = "keras", "torch", "onnx"
 FRAMEWORKS = (KERAS, TORCH, ONNX)
@@ -237,6 +238,22 @@ OPTIONS = {
                families=("rnn",), frameworks=_TORCH_ONLY, default=False,
                why_not=why(keras="Keras inputs are always batch first",
                            onnx="use layout 1 for batch-first X and Y")),
+        Option("unbatched", FLAG, "One sequence, no batch axis: input (L, H_in), h_n (D*num_layers, H_out).",
+               section="PyTorch", families=("rnn",), frameworks=_TORCH_ONLY, default=False,
+               why_not=why(keras="Keras layers always take a batch axis",
+                           onnx="ONNX X always has a batch_size axis")),
+        Option("lengths", LENGTHS, "Pack sequences of these lengths (pack_padded_sequence): 7,3,1, or "
+               "LENGTHxCOUNT as in 100x16,50x16.", section="PyTorch", families=("rnn",),
+               frameworks=_TORCH_ONLY, metavar="LENGTHS",
+               why_not=why(keras="Keras skips padded steps with a mask (Masking, mask_zero); "
+                           "its shapes stay padded",
+                           onnx="ONNX takes the lengths as the node's optional input sequence_lens "
+                           "([batch_size]); Y stays padded")),
+        Option("enforce_sorted", FLAG, "pack_padded_sequence's enforce_sorted: lengths must not increase "
+               "(--no-enforce-sorted: PyTorch sorts them).", section="PyTorch", families=("rnn",),
+               frameworks=_TORCH_ONLY, default=True, negation="no_enforce_sorted",
+               why_not=why(keras="Keras has no packed sequences",
+                           onnx="ONNX sequence_lens may come in any order")),
         Option("nonlinearity", CHOICE, "nn.RNN nonlinearity: tanh or relu; it changes no shape.",
                section="PyTorch", families=("rnn",), cells=("rnn",), frameworks=_TORCH_ONLY,
                choices=("tanh", "relu"), default="tanh",

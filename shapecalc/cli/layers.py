@@ -23,6 +23,7 @@ from shapecalc.cli.params import (
     ChoiceText,
     Command,
     CountText,
+    LengthsText,
     SizeText,
     TableOption,
     ValuesText,
@@ -37,6 +38,7 @@ from shapecalc.options import (
     COUNTS,
     FLAG,
     FORMATS,
+    LENGTHS,
     SECTIONS,
     SHAPE,
     SIZE,
@@ -111,7 +113,7 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
             off = "--" + (spec.negation or f"no_{spec.key}").replace("_", "-")
             declarations = [f"{declarations[0]}/{off}"]
         return TableOption(spec, [spec.key, *declarations], is_flag=True, default=None, help=help_text)
-    kinds: dict[str, click.ParamType[Any]] = {SIZE: SizeText(), COUNT: CountText()}
+    kinds: dict[str, click.ParamType[Any]] = {SIZE: SizeText(), COUNT: CountText(), LENGTHS: LengthsText()}
     if spec.kind == CHOICE:
         choices = layer.frameworks if spec.key == "framework" else spec.choices
         kind: click.ParamType[Any] = ChoiceText(choices)
@@ -180,7 +182,8 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any], sort: str | None =
         for key, value in options.items()
         if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
     }
-    if any(_swept(value) for value in given.values()):
+    # A list of lengths is one value, not a sweep of several.
+    if any(_swept(value) for key, value in given.items() if key != "lengths"):
         _emit_sweep(ctx, layer, fmt, given, sort)
         return
     if sort is not None:

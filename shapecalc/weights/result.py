@@ -1,7 +1,7 @@
 """What ``shapecalc weights FILE`` found: every tensor, the recurrent layers rebuilt from
 them, and the problems (tensors that contradict their own config).
 
-``WeightsResult.to_json()`` is the weights JSON contract (schema version 1, see the README).
+``WeightsResult.to_json()`` is the weights JSON contract (schema version 1, see docs/weights.md).
 """
 
 from __future__ import annotations

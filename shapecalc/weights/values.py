@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from shapecalc.errors import ShapecalcError
-from shapecalc.port.apply import numpy_module
 from shapecalc.weights.tensors import ITEM_SIZES, StoredTensor, brief
 
 #: NumPy's names for the dtypes whose values are read (bfloat16 is read as uint16, then widened).
@@ -37,6 +36,16 @@ NUMPY_DTYPES = {
     "int64": "<i8", "int32": "<i4", "int16": "<i2", "int8": "i1",
     "uint64": "<u8", "uint32": "<u4", "uint16": "<u2", "uint8": "u1", "bool": "?",
 }  # fmt: skip
+
+
+def numpy_module() -> Any:
+    """NumPy, or one line saying how to install it (the readers sit below the port engine, whose
+    own helper says the same)."""
+    try:
+        import numpy  # only on the porting path: an optional extra
+    except ImportError:
+        raise ShapecalcError("converting weights needs numpy: pip install 'shapecalc[port]'") from None
+    return numpy
 
 
 def read_values(path: str | Path, fmt: str, tensors: Sequence[StoredTensor]) -> dict[str, Any]:
