@@ -251,4 +251,3 @@ def _config(layer: LayerKind, framework: str, values: dict[str, Any]) -> LayerCo
     for key in ("units", "input_dim"):
         _require(values, key)
     return RecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
-

@@ -142,9 +142,7 @@ class Option:
         return tuple("--" + key.replace("_", "-") for key in self.keys)
 
     def applies_to(self, layer: LayerKind, framework: str) -> bool:
-        return (
-            layer.family in self.families and layer.cell in self.cells and framework in self.frameworks
-        )
+        return layer.family in self.families and layer.cell in self.cells and framework in self.frameworks
 
 
 _KERAS_ONLY = (KERAS,)

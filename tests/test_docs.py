@@ -73,6 +73,8 @@ def test_the_pages_have_their_examples() -> None:
     assert "shapecalc port lstm --from keras --to torch --units 32 --input-dim 20" in porting
     assert any("--format python" in command for command in porting)
     assert any("--format json" in command for command in porting)
+    files = " ".join(_commands("docs/porting-files.md"))
+    assert all(f"--to {to} -o " in files for to in ("torch", "keras", "onnx"))
     packed = _commands("docs/packed-sequences.md")
     assert any("--lengths" in command for command in packed)
     assert any("--unbatched" in command for command in packed)

@@ -164,10 +164,11 @@ def test_a_refusal_is_one_line_naming_the_option_exit_2(run_cli, args, flag, rea
     assert result.err.count("\n") == 1
 
 
-def test_a_file_or_an_unknown_layer_is_refused_for_now(run_cli) -> None:
+def test_an_unknown_layer_or_a_missing_file_is_refused(run_cli) -> None:
+    # Any other first argument is a weights file (tests/test_port_files.py): this one is not there.
     result = run_cli("port", "model.pt", "--from", "torch", "--to", "keras")
     assert result.code == 2
     assert result.err == (
-        "Error: Invalid value for 'LAYER': must be one of lstm, gru, rnn, got 'model.pt' "
-        "(porting a weights file is not here yet)\n"
+        "Error: Invalid value for 'LAYER': must be one of lstm, gru, rnn or a weights file, got 'model.pt' "
+        "(no such file)\n"
     )

@@ -21,7 +21,7 @@ from shapecalc.cli.layers import LayerCommand, _usage_error, table_option
 from shapecalc.cli.output import output_width, write_output
 from shapecalc.cli.params import Choice, ChoiceText
 from shapecalc.cli.target import output_params
-from shapecalc.errors import ShapecalcError, shown
+from shapecalc.errors import ShapecalcError
 from shapecalc.options import FRAMEWORKS, LAYERS, Option, layer_options
 
 #: The layer kinds that port (ConvLSTM is Keras only).
@@ -34,12 +34,18 @@ LAYER is lstm, gru or rnn; give the source framework's options for it (as with s
 source tensors fill it: transposed, reordered by gate, added (PyTorch's two biases into
 Keras' one) or zero. A port the target cannot compute exactly is refused, naming the option.
 
+A weights FILE instead of LAYER (anything 'shapecalc weights' reads) converts its recurrent
+layers and writes -o OUT: a safetensors state_dict (--to torch), a Keras .weights.h5 and its
+model's JSON beside it (--to keras), or an ONNX model (--to onnx). See docs/porting-files.md.
+
 \b
 Examples:
   shapecalc port lstm --from keras --to torch --units 32 --input-dim 20
   shapecalc port gru --from torch --to keras --hidden-size 32 --input-size 20 --num-layers 2
   shapecalc port gru --from keras --to onnx --units 8 --input-dim 4 --no-reset-after
   shapecalc port rnn --from torch --to keras --hidden-size 8 --input-size 4 --format python
+  shapecalc port tagger.pt --to onnx -o tagger.onnx
+  shapecalc port exported.onnx --to keras -o exported.weights.h5 --format json
 """
 
 
@@ -53,9 +59,9 @@ def _layer_options() -> list[Option]:
     return list(seen.values())
 
 
-def _framework_option(name: str, flag: str, help_text: str) -> click.Option:
+def _framework_option(name: str, flag: str, help_text: str, *, required: bool = True) -> click.Option:
     option = click.Option([name, flag], type=ChoiceText(FRAMEWORKS), metavar="[" + "|".join(FRAMEWORKS) + "]",
-                          required=True, help=help_text)  # fmt: skip
+                          required=required, help=help_text)  # fmt: skip
     option.section = "Layer"  # type: ignore[attr-defined]
     return option
 
@@ -69,12 +75,10 @@ def _format_option() -> click.Option:
 
 def port_file(ctx: click.Context, path: str, source: str | None, to: str, fmt: str,
               options: dict[str, Any]) -> None:  # fmt: skip
-    """The whole-file path, ``shapecalc port FILE --to T -o OUT``: its hook (not here yet)."""
-    raise click.BadParameter(
-        f"must be one of {', '.join(PORT_KINDS)}, got {shown(path)} (porting a weights file is not here yet)",
-        ctx=ctx,
-        param_hint="'LAYER'",
-    )
+    """The whole-file path, ``shapecalc port FILE --to T -o OUT`` (:mod:`shapecalc.cli.port_file`)."""
+    from shapecalc.cli.port_file import port_file as convert  # the readers and writers load only here
+
+    convert(ctx, path, source, to, fmt, options)
 
 
 def _run(what: str, source: str, to: str, fmt: str, **options: Any) -> None:
@@ -87,6 +91,8 @@ def _run(what: str, source: str, to: str, fmt: str, **options: Any) -> None:
     if what not in PORT_KINDS:
         port_file(ctx, what, source, to, fmt, given)
         return
+    if source is None:  # a weights file says its framework; a LAYER needs --from
+        raise click.UsageError("Missing option '--from'.", ctx=ctx)
     from shapecalc.api import request  # the engine loads only when the command runs
     from shapecalc.port.recipe import port_recipe
     from shapecalc.render.port import render_port
@@ -105,7 +111,7 @@ def _port_command() -> click.Command:
     lstm = LAYERS["lstm"]
     params: list[click.Parameter] = [click.Argument(["what"], metavar="LAYER")]
     params += [
-        _framework_option("source", "--from", "The framework the weights come from."),
+        _framework_option("source", "--from", "LAYER's framework (a FILE says its own).", required=False),
         _framework_option("to", "--to", "The framework they go to."),
     ]
     params += [table_option(spec, lstm) for spec in _layer_options()]
