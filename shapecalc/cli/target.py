@@ -75,13 +75,26 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+class PathText(click.ParamType):  # type: ignore[type-arg]
+    """A file name as typed, completed as a file by the shell. Not ``click.Path()``: building one
+    loads ``gettext`` and ``locale`` (a millisecond of every run's start-up) for checks that
+    :class:`OutputFile` makes itself."""
+
+    name = "path"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem  # only when the shell asks
+
+        return [CompletionItem(incomplete, type="file")]
+
+
 #: The two options, written once: layer commands take them as objects, others as decorators.
 _OPTIONS: tuple[tuple[list[str], dict[str, Any]], ...] = (
     (
         ["output", "-o", "--output"],
         {
             "metavar": "FILE",
-            "type": click.Path(),
+            "type": PathText(),
             "help": "Write the output to FILE (atomically) instead of stdout.",
         },
     ),
