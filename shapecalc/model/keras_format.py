@@ -31,12 +31,14 @@ from shapecalc.model.graph import (
     TensorRef,
     unknown_size,
 )
-from shapecalc.model.layers.registry import MODEL_CLASSES, layer_spec
+from shapecalc.model.layers.base import Rule
+from shapecalc.model.layers.ops import OPS_MODULES, op_class
+from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.limits import checked_name, layer_place
 
-WRAPPERS = ("Bidirectional", "TimeDistributed")
-#: Call arguments that carry no tensor shapecalc needs.
-IGNORED_CALL_ARGUMENTS = ("mask", "training")
+WRAPPERS = ("Bidirectional", "TimeDistributed", "SpectralNormalization")
+#: Call arguments that carry no tensor shapecalc needs (masks change no shape).
+IGNORED_CALL_ARGUMENTS = ("mask", "training", "query_mask", "value_mask", "key_mask", "attention_mask")
 
 
 def is_keras_document(document: Any) -> bool:
@@ -103,10 +105,18 @@ def _name(layer: Mapping[str, Any], position: int, source: str) -> str:
     return checked_name(name, f"{source}: layer {position}") if name else f"layer_{position}"
 
 
+def is_operation(layer: Mapping[str, Any]) -> bool:
+    """Whether a Functional graph's entry is a Keras op (``x + y`` on Keras tensors), not a layer."""
+    return str(layer.get("module") or "").startswith(OPS_MODULES)
+
+
 def keras_layer_spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
     """A Keras layer entry as a spec: its class, its config (inert arguments set aside), and
-    the layer or model it wraps."""
+    the layer or model it wraps. A Keras op's class is ``ops.NAME`` (``ops.Add`` is not the
+    ``Add`` layer: it broadcasts as NumPy does)."""
     class_name = _class_name(layer, where)
+    if is_operation(layer):
+        class_name = op_class(class_name)
     config = layer.get("config")
     config = dict(config) if isinstance(config, dict) else {}
     config.pop("name", None)  # the layer's name, as in a shapecalc file: not an option
@@ -197,7 +207,10 @@ def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
         inbound = layer.get("inbound_nodes") or []
         if not isinstance(inbound, list):
             raise ShapecalcError(f"{where}: inbound_nodes must be a list of calls, got {shown(inbound)}")
-        calls[layer_name] = tuple(_call(node, where) for node in inbound)
+        class_name = _class_name(layer, where)
+        operation = is_operation(layer)
+        rule = find_rule(op_class(class_name) if operation else class_name)
+        calls[layer_name] = tuple(_call(node, where, rule, operation) for node in inbound)
         for call in calls[layer_name]:
             for ref in call.inputs:
                 consumers.setdefault(ref.layer, set()).add(_class_name(layer, where))
@@ -239,25 +252,61 @@ def _ref(item: Any, where: str) -> TensorRef:
     raise ShapecalcError(f"{where}: expected a tensor reference [layer, node, index], got {shown(item)}")
 
 
-def _call(node: Any, where: str) -> Call:
-    """One inbound node: Keras 3's ``{"args", "kwargs"}`` or Keras 2's list of references."""
+def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = False) -> Call:
+    """One inbound node: Keras 3's ``{"args", "kwargs"}`` or Keras 2's list of references.
+
+    Tensors the rule takes by name (``key=``) join its inputs in the rule's order; its call
+    options (``return_attention_scores``) become the call's options; an op takes only tensors
+    and numbers (numbers broadcast like a size-less tensor).
+    """
     if isinstance(node, dict):
-        inputs = tuple(_tensors(node.get("args", []), where))
+        args = node.get("args", [])
+        inputs = list(_tensors(args, where))
+        if operation:
+            _numbers_only(args, where)
         kwargs = node.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             raise ShapecalcError(f"{where}: the call's kwargs must be a mapping, got {shown(kwargs)}")
         states = tuple(_tensors(kwargs.get("initial_state", []), where))
+        named = rule.call_tensors if rule else ()
+        call_options = rule.call_options if rule else frozenset()
+        options: list[tuple[str, Any]] = []
         for key, value in kwargs.items():
-            if key not in ("initial_state", *IGNORED_CALL_ARGUMENTS) and any(
-                True for _ in _tensors(value, where)
-            ):
+            if key in ("initial_state", *IGNORED_CALL_ARGUMENTS, *named):
+                continue
+            if any(True for _ in _tensors(value, where)):
                 raise ShapecalcError(
                     f"{where}: the call argument {shown(key)} takes a tensor, which shapecalc cannot follow"
                 )
-        return Call(inputs, states)
+            if key in call_options:
+                options.append((key, value))
+            elif operation:
+                raise ShapecalcError(f"{where}: the operation's call argument {shown(key)} is not supported")
+        for position, key in enumerate(named):
+            given = list(_tensors(kwargs.get(key), where))
+            if not given:
+                continue
+            if position != len(inputs) or len(given) != 1:
+                raise ShapecalcError(
+                    f"{where}: the call's {shown(key)} tensor must follow the {position} before it, "
+                    f"got {len(inputs)} tensor(s) before it"
+                )
+            inputs.extend(given)
+        return Call(tuple(inputs), states, tuple(options))
     if isinstance(node, list):
         return Call(tuple(_ref(item, where) for item in node))
     raise ShapecalcError(f"{where}: unreadable inbound node {shown(node)}")
+
+
+def _numbers_only(args: Any, where: str) -> None:
+    """Refuse an op's argument that is neither a tensor nor a number (a constant array's shape
+    would count)."""
+    for arg in args if isinstance(args, list) else [args]:
+        if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+            continue
+        if arg is None or isinstance(arg, (int, float)):
+            continue
+        raise ShapecalcError(f"{where}: the operation's argument {shown(arg)} is not a tensor or a number")
 
 
 def _tensors(value: Any, where: str) -> Iterator[TensorRef]:

@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers import conv, core, merge, recurrent, wrappers
+from shapecalc.model.layers import attention, conv, core, einsum, merge, ops, recurrent, wrappers
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
 from shapecalc.model.options import Options, split_options, validate
 
@@ -32,7 +32,16 @@ def _key(name: str) -> str:
 
 
 #: The families of layer classes, each a module of rules.
-FAMILIES = {"core": core, "merge": merge, "conv": conv, "recurrent": recurrent, "wrappers": wrappers}
+FAMILIES = {
+    "core": core,
+    "merge": merge,
+    "conv": conv,
+    "recurrent": recurrent,
+    "wrappers": wrappers,
+    "attention": attention,
+    "einsum": einsum,
+    "ops": ops,
+}
 RULES: dict[str, Rule] = {
     _key(name): rule
     for family in FAMILIES.values()
