@@ -32,7 +32,7 @@ from shapecalc.model.graph import (
     unknown_size,
 )
 from shapecalc.model.layers.base import Rule
-from shapecalc.model.layers.ops import OPS_MODULES, op_class
+from shapecalc.model.layers.ops import OPS_MODULES, constant_shape, op_class
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.limits import checked_name, layer_place
 
@@ -262,15 +262,14 @@ def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = Fal
     if isinstance(node, dict):
         args = node.get("args", [])
         inputs = list(_tensors(args, where))
-        if operation:
-            _numbers_only(args, where)
+        constants = _constant_shapes(args, where) if operation else ()
         kwargs = node.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             raise ShapecalcError(f"{where}: the call's kwargs must be a mapping, got {shown(kwargs)}")
         states = tuple(_tensors(kwargs.get("initial_state", []), where))
         named = rule.call_tensors if rule else ()
         call_options = rule.call_options if rule else frozenset()
-        options: list[tuple[str, Any]] = []
+        options: list[tuple[str, Any]] = [("constant_shapes", constants)] if constants else []
         for key, value in kwargs.items():
             if key in ("initial_state", *IGNORED_CALL_ARGUMENTS, *named):
                 continue
@@ -298,15 +297,25 @@ def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = Fal
     raise ShapecalcError(f"{where}: unreadable inbound node {shown(node)}")
 
 
-def _numbers_only(args: Any, where: str) -> None:
-    """Refuse an op's argument that is neither a tensor nor a number (a constant array's shape
-    would count)."""
+def _constant_shapes(args: Any, where: str) -> tuple[tuple[int, ...], ...]:
+    """The shapes of the constants among an op's arguments (numbers are size-less; a tensor
+    comes through its reference); anything else is refused."""
+    shapes = []
     for arg in args if isinstance(args, list) else [args]:
-        if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
-            continue
         if arg is None or isinstance(arg, (int, float)):
             continue
+        kind = arg.get("class_name") if isinstance(arg, dict) else None
+        if kind == "__keras_tensor__":
+            continue
+        config = arg.get("config") if isinstance(arg, dict) else None
+        if kind in ("__tensor__", "__numpy__") and isinstance(config, dict):
+            try:
+                shapes.append(constant_shape(config.get("value")))
+            except ShapecalcError as error:
+                raise ShapecalcError(f"{where}: {error.message}") from None
+            continue
         raise ShapecalcError(f"{where}: the operation's argument {shown(arg)} is not a tensor or a number")
+    return tuple(shapes)
 
 
 def _tensors(value: Any, where: str) -> Iterator[TensorRef]:

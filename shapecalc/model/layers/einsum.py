@@ -241,24 +241,28 @@ def einsum_dense(options: EinsumDenseOptions, call: LayerCall) -> LayerOutput:
     )
 
 
-class DotOptions(Options):
-    axes: Any
-    normalize: Flag = False
-
-
-def _dot_axes(value: Any, ranks: tuple[int, int]) -> tuple[int, int]:
+def _axis_pair(value: Any) -> tuple[int, int]:
     pair = [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
     if (
         not isinstance(pair, (list, tuple))
         or len(pair) != 2
         or any(isinstance(a, bool) or not isinstance(a, int) for a in pair)
     ):
-        raise ShapecalcError(f"must be an axis or a pair of axes, got {shown(value)}", option="axes")
+        raise ShapecalcError(f"must be an axis or a pair of axes, got {shown(value)}")
+    return pair[0], pair[1]
+
+
+class DotOptions(Options):
+    axes: Annotated[tuple[int, int], PlainValidator(_axis_pair)]
+    normalize: Flag = False
+
+
+def _dot_axes(pair: tuple[int, int], ranks: tuple[int, int]) -> tuple[int, int]:
     axes = tuple(a % rank if a < 0 else a for a, rank in zip(pair, ranks, strict=True))
     for axis, rank in zip(axes, ranks, strict=True):
         if not 1 <= axis < rank:
             raise ShapecalcError(
-                f"must name non-batch axes of inputs of rank {ranks[0]} and {ranks[1]}, got {shown(value)}",
+                f"must name non-batch axes of inputs of rank {ranks[0]} and {ranks[1]}, got {list(pair)}",
                 option="axes",
             )
     return axes[0], axes[1]
@@ -305,6 +309,12 @@ def reversible_embedding(options: ReversibleEmbeddingOptions, call: LayerCall) -
     ``(..., input_dim)`` through the table's transpose, or its own ``reverse_embeddings`` when
     the weights are not tied."""
     shape = call.single()
+    if options.lora_rank is not None and not options.tie_weights:
+        # Keras enables LoRA while building the table, then fails to add reverse_embeddings.
+        raise ShapecalcError(
+            f"with tie_weights false Keras cannot build the layer, got {options.lora_rank}",
+            option="lora_rank",
+        )
     table = options.input_dim * options.output_dim
     added, frozen = lora_split((options.input_dim, options.output_dim), options.lora_rank)
     params = table * (1 if options.tie_weights else 2) + added
