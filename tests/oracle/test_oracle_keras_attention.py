@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from keras_models_oracle import InputSpec, keras_inputs, mismatches
 from oracle_support import ORACLE_MARKS, require_frameworks
+from test_model_attention import KNOWN, Known
 
 from shapecalc.model.layers.ops import BINARY, UNARY
 
@@ -392,3 +393,75 @@ def test_multi_head_attention_scores_end_with_the_key_axes(axes) -> None:
     layer = keras.layers.MultiHeadAttention(2, 3, attention_axes=axes, output_shape=(2, 2))
     outputs = layer(inputs[0], inputs[1], key=inputs[2], return_attention_scores=True)
     assert mismatches(keras.Model(inputs, list(outputs)), specs) == []
+
+
+#: Call arguments among a known entry's options.
+CALL_OPTIONS = {"return_attention_scores", "reverse"}
+
+
+def _known_build(known: Known) -> tuple[list[tuple[int, ...]], int, int]:
+    """The entry's layer (or op) in Keras on random inputs: output shapes, all and non-trainable
+    params."""
+    import math
+
+    import numpy as np
+    from keras.src.ops import numpy as numpy_ops
+
+    keras = _keras()
+    rng = np.random.default_rng(0)
+    options = {k: v for k, v in known.options.items() if k not in CALL_OPTIONS}
+    call = {k: v for k, v in known.options.items() if k in CALL_OPTIONS}
+    tokens = known.class_name == "Embedding" or (
+        known.class_name == "ReversibleEmbedding" and not call.get("reverse")
+    )
+    tokens = tokens or (known.inner is not None and known.inner[0] == "Embedding")
+    arrays = [
+        rng.integers(0, 3, shape).astype("int32") if tokens else rng.standard_normal(shape).astype("float32")
+        for shape in known.inputs
+    ]
+    layer = None
+    if known.class_name.startswith("ops."):
+        out = getattr(numpy_ops, known.class_name.removeprefix("ops."))()(*arrays)
+    else:
+        if known.inner:
+            options["layer"] = getattr(keras.layers, known.inner[0])(**known.inner[1])
+        layer = getattr(keras.layers, known.class_name)(**options)
+        if known.class_name in ("Attention", "AdditiveAttention", "Dot"):
+            out = layer(arrays, **call)
+        elif known.class_name in ("MultiHeadAttention", "GroupQueryAttention"):
+            key = {"key": arrays[2]} if len(arrays) > 2 else {}
+            out = layer(arrays[0], arrays[1], **key, **call)
+        else:
+            out = layer(arrays[0], **call)
+    outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+
+    def count(weights: Any) -> int:
+        return sum(math.prod(int(s) for s in w.shape) for w in weights)
+
+    shapes = [tuple(int(size) for size in output.shape) for output in outputs]
+    if layer is None:
+        return shapes, 0, 0
+    return shapes, count(layer.weights), count(layer.non_trainable_weights)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("known", KNOWN, ids=[f"{k.class_name}-{i}" for i, k in enumerate(KNOWN)])
+def test_known_attention_layer_is_what_keras_returns(known: Known) -> None:
+    assert _known_build(known) == (known.outputs, known.params, known.non_trainable)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_example_attention_model_is_what_keras_returns(tmp_path: Any) -> None:
+    """The model ``tests/data/attention`` holds, built live: its files read as it runs."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "data" / "attention"
+    spec = importlib.util.spec_from_file_location("attention_models", folder / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.translator()
+    specs: list[InputSpec] = [(("S",), "int32"), (("T",), "int32")]
+    assert mismatches(model, specs, tmp_path) == []
+    assert (folder / "translator.json").read_text() == model.to_json() + "\n"
