@@ -457,7 +457,7 @@ def test_the_example_attention_model_is_what_keras_returns(tmp_path: Any) -> Non
     from pathlib import Path
 
     folder = Path(__file__).parents[1] / "data" / "attention"
-    spec = importlib.util.spec_from_file_location("attention_models", folder / "generate.py")
+    spec = importlib.util.spec_from_file_location("attention_models", folder / "generate_attention.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

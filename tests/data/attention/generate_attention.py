@@ -8,7 +8,7 @@
 ``tests/oracle/test_oracle_keras_attention.py`` runs the model live and compares every layer
 with shapecalc's reading of both files. Run with Keras 3 installed:
 
-    KERAS_BACKEND=torch python tests/data/attention/generate.py
+    KERAS_BACKEND=torch python tests/data/attention/generate_attention.py
 """
 
 from __future__ import annotations
