@@ -44,6 +44,26 @@ class Known:
 
 
 KNOWN = [
+    # Keras takes 2-D inputs too: the batch is the steps.
+    Known("Attention", {}, [(2, 4), (2, 4)], [(2, 4)], 0, 0),
+    # Attention over the batch axis: Keras' einsum takes it.
+    Known(
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 2, "attention_axes": [0], "return_attention_scores": True},
+        [(2, 3, 4, 5), (2, 3, 4, 5)],
+        [(2, 3, 4, 5), (3, 4, 2, 2, 2)],
+        97,
+        0,
+    ),
+    # Sizes past the output's letters are never read.
+    Known(
+        "EinsumDense",
+        {"equation": "abc,cd->abd", "output_shape": [None, 2, 5]},
+        [(2, 3, 4)],
+        [(2, 3, 2)],
+        8,
+        0,
+    ),
     Known("Attention", {}, [(2, 3, 4), (2, 5, 4)], [(2, 3, 4)], 0, 0),
     Known(
         "Attention",
@@ -199,6 +219,8 @@ def _refusal(inputs: dict[str, list[Any]], layers: list[dict[str, Any]]) -> str:
 ONE = {"x": [3, 4]}
 TWO = {"q": [3, 4], "v": [5, 6]}
 QV = ["q", "v"]
+#: A 3-D query's attention_axes count only with the scores (or dropout): Keras' fast path ignores them.
+SCORES = {"return_attention_scores": True, "inputs": QV}
 REFUSALS = [
     (
         ONE,
@@ -233,8 +255,14 @@ REFUSALS = [
     ),
     (
         TWO,
-        [{"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 2, "attention_axes": [2], "inputs": QV}],
-        "attention_axes must name distinct axes between the batch and the features of a 3-D query, got [2]",
+        [{"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 2, "attention_axes": [3], **SCORES}],
+        "attention_axes must name distinct axes of the projected query, 0 to 2 (or -3 to -1) for a "
+        "3-D query, got [3]",
+    ),
+    (
+        TWO,
+        [{"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 2, "attention_axes": [2], **SCORES}],
+        "query and key differ on axis 1: query (batch, 3, 4), value (batch, 5, 6), key (batch, 5, 6): 3 != 5",
     ),
     (
         {"q": [3, 4], "v": [5, 4]},

@@ -19,6 +19,7 @@ from oracle_support import ORACLE_MARKS, require_frameworks
 from test_model_attention import KNOWN, Known
 
 from shapecalc.model.layers.ops import BINARY, UNARY
+from shapecalc.model.layers.registry import find_rule
 
 pytestmark = ORACLE_MARKS
 
@@ -193,7 +194,10 @@ def dot_case(rng: random.Random) -> Built:
 def spectral_case(rng: random.Random) -> Built:
     keras = _keras()
     layers = keras.layers
-    kind = rng.choice(["Dense", "Conv2D", "Embedding", "EinsumDense", "Conv1D"])
+    kinds = ["Dense", "Conv2D", "Embedding", "EinsumDense", "Conv1D"]
+    # Kernels laid out (..., filters, in) and (..., in, multiplier), once their classes have rules.
+    kinds += [kind for kind in ("Conv1DTranspose", "DepthwiseConv1D") if find_rule(kind) is not None]
+    kind = rng.choice(kinds)
     if kind == "Dense":
         specs: list[InputSpec] = [((_steps(rng, "T"), rng.randint(1, 5)), "float32")]
         inner = layers.Dense(rng.randint(1, 5))
@@ -203,6 +207,12 @@ def spectral_case(rng: random.Random) -> Built:
     elif kind == "Conv1D":
         specs = [((7, rng.randint(1, 3)), "float32")]
         inner = layers.Conv1D(rng.randint(1, 4), rng.randint(1, 3), padding=rng.choice(["valid", "same"]))
+    elif kind == "Conv1DTranspose":
+        specs = [((7, rng.randint(1, 3)), "float32")]
+        inner = layers.Conv1DTranspose(rng.randint(1, 4), rng.randint(1, 3))
+    elif kind == "DepthwiseConv1D":
+        specs = [((7, rng.randint(1, 3)), "float32")]
+        inner = layers.DepthwiseConv1D(rng.randint(1, 3), depth_multiplier=rng.randint(1, 3))
     elif kind == "Embedding":
         specs = [((_steps(rng, "T"),), "int32")]
         inner = layers.Embedding(rng.randint(3, 8), rng.randint(1, 5))
@@ -380,10 +390,11 @@ def test_every_equation_and_bias_matches_what_keras_returns(equation, sizes, out
     assert mismatches(model, specs) == []
 
 
-@pytest.mark.parametrize("axes", [None, (1,), (2,), (1, 2), (-2,), (-3,)])
+@pytest.mark.parametrize("axes", [None, (1,), (2,), (1, 2), (-2,), (-3,), (0,), (3,), (-1,), (0, 2), (2, 1)])
 def test_multi_head_attention_scores_end_with_the_key_axes(axes) -> None:
-    """A key longer than the query, on every choice of ``attention_axes`` of a 4-D query: the
-    real scores are ``(batch, other axes, heads, query axes, key axes)``."""
+    """A key longer than the query, on every choice of ``attention_axes`` of a 4-D query (Keras
+    takes the batch and the heads axes too): the real scores are ``(batch, other axes, heads,
+    query axes, key axes)``."""
     keras = _keras()
     attended = {1, 2} if axes is None else {a if a >= 0 else 4 + a for a in axes}
     query = (2, 3)
@@ -465,3 +476,90 @@ def test_the_example_attention_model_is_what_keras_returns(tmp_path: Any) -> Non
     specs: list[InputSpec] = [(("S",), "int32"), (("T",), "int32")]
     assert mismatches(model, specs, tmp_path) == []
     assert (folder / "translator.json").read_text() == model.to_json() + "\n"
+
+
+#: Configs shapecalc refuses, on concrete inputs: ``(class, options, inputs)``; Keras refuses
+#: each too (when it builds or when it runs).
+SCORES = {"return_attention_scores": True}
+REFUSED: list[tuple[str, dict[str, Any], list[tuple[int, ...]]]] = [
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 2, "attention_axes": [3], **SCORES},
+        [(2, 3, 4), (2, 5, 6)],
+    ),
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 2, "attention_axes": [2], **SCORES},
+        [(2, 3, 4), (2, 5, 6)],
+    ),
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 2, "attention_axes": [4], "dropout": 0.5},
+        [(2, 3, 4)] * 2,
+    ),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2, "attention_axes": [5]}, [(2, 3, 4)] * 2),
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 2, "flash_attention": True, **SCORES},
+        [(2, 3, 4)] * 2,
+    ),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2, "attention_axes": [1, 1]}, [(2, 3, 4, 5)] * 2),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2, "attention_axes": [-5]}, [(2, 3, 4, 5)] * 2),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2}, [(2, 3, 4), (2, 3, 4, 5)]),
+    ("Attention", {}, [(2, 3, 4), (2, 5, 6)]),
+    ("AdditiveAttention", {}, [(2, 3, 4), (2, 5, 6), (2, 4, 4)]),
+    ("Dot", {"axes": [0, 1]}, [(2, 3, 4), (2, 5, 6)]),
+    ("Dot", {"axes": [1, 1]}, [(2, 3, 4), (2, 5, 6)]),
+    ("EinsumDense", {"equation": "abc,cd->abd", "output_shape": [7, 2]}, [(2, 3, 4)]),
+    ("EinsumDense", {"equation": "abc,cd->abd", "output_shape": [2]}, [(2, 3, 4)]),
+    ("EinsumDense", {"equation": "ab,bc->ac", "output_shape": [2]}, [(2, 3, 4)]),
+    ("EinsumDense", {"equation": "abb,bd->abd", "output_shape": [None, 2]}, [(2, 3, 3)]),
+    ("EinsumDense", {"equation": "abc,cd->abd", "output_shape": [None, None]}, [(2, 3, 4)]),
+    ("ReversibleEmbedding", {"input_dim": 9, "output_dim": 5, "reverse": True}, [(2, 3, 4)]),
+    (
+        "ReversibleEmbedding",
+        {"input_dim": 9, "output_dim": 5, "tie_weights": False, "lora_rank": 2},
+        [(2, 3)],
+    ),
+    ("Dense", {"units": 3, "lora_rank": -1}, [(2, 4)]),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize(("class_name", "options", "inputs"), REFUSED)
+def test_what_shapecalc_refuses_keras_refuses(class_name: str, options: dict[str, Any], inputs: Any) -> None:
+    from shapecalc.errors import ShapecalcError
+    from shapecalc.model.engine import run_spec
+    from shapecalc.model.layers.base import LayerCall
+    from shapecalc.model.layers.registry import layer_spec
+
+    with pytest.raises(ShapecalcError):
+        run_spec(layer_spec(class_name, options), LayerCall(tuple(inputs)))
+    with pytest.raises(Exception):  # noqa: B017 - Keras refuses with ValueError, RuntimeError, ...
+        _known_build(Known(class_name, options, inputs, [], 0, 0))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("axes", [[1], [2], [3], [-1], [1, 1]])
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_a_3d_query_without_scores_ignores_attention_axes(axes: list[int], dropout: float) -> None:
+    """Keras' fast path (a 3-D query, no scores, no dropout) attends over the steps whatever
+    ``attention_axes`` says; with dropout the axes count, and a query longer than the key is
+    refused on an axis that is not attended."""
+    from shapecalc.errors import ShapecalcError
+    from shapecalc.model.engine import run_spec
+    from shapecalc.model.layers.base import LayerCall
+    from shapecalc.model.layers.registry import layer_spec
+
+    options = {"num_heads": 2, "key_dim": 2, "attention_axes": axes, "dropout": dropout}
+    known = Known("MultiHeadAttention", options, [(2, 3, 4), (2, 5, 6)], [], 0, 0)
+    try:
+        ours: Any = run_spec(layer_spec(known.class_name, known.options), LayerCall(tuple(known.inputs)))
+        ours = ([tuple(shape) for shape in ours.shapes], ours.params, ours.non_trainable)
+    except ShapecalcError:
+        ours = "refused"
+    try:
+        theirs: Any = _known_build(known)
+    except Exception:  # Keras refuses with RuntimeError (einsum) or ValueError
+        theirs = "refused"
+    assert ours == theirs

@@ -60,8 +60,8 @@ def _dot_attention(call: LayerCall, scores: bool) -> tuple[tuple[Shape, ...], Di
     query, value, key = _query_value_key(call)
     rank = len(query)
     layout = "(batch, ..., steps, features)"
-    if rank < 3:
-        require_rank(query, 3, layout)
+    if rank < 2:
+        require_rank(query, 2, layout)
     for shape in (value, key):
         require_rank(shape, rank, layout)
     shown_all = f"query {format_shape(query)}, value {format_shape(value)}, key {format_shape(key)}"
@@ -103,6 +103,12 @@ def _heads_shape(value: Any) -> tuple[Dim, ...]:
     return tuple(as_size(item) for item in items)
 
 
+def _rate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ShapecalcError(f"must be a number from 0 to 1, got {shown(value)}")
+    return float(value)
+
+
 class MultiHeadAttentionOptions(Options):
     num_heads: Size
     key_dim: Size
@@ -111,27 +117,34 @@ class MultiHeadAttentionOptions(Options):
     output_shape: Annotated[tuple[Any, ...], PlainValidator(_heads_shape)] | None = None
     attention_axes: Axes | None = None
     use_gate: Flag = False
+    dropout: Annotated[float, PlainValidator(_rate)] = 0.0
+    flash_attention: Flag | None = None
     return_attention_scores: Flag = False
 
 
-MHA_INERT = weight_settings("kernel", "bias") | {"dropout", "seed", "sliding_window", "flash_attention"}
+MHA_INERT = weight_settings("kernel", "bias") | {"seed", "sliding_window"}
+GQA_INERT = MHA_INERT | {"dropout", "flash_attention"}
 #: The call's tensors, in the order of its inputs.
 MHA_TENSORS = ("query", "value", "key")
 
 
-def _attention_axes(options: MultiHeadAttentionOptions, rank: int) -> tuple[int, ...]:
-    """The query's axes attention runs over (Keras counts a negative axis from the projected
-    query's head axis); default: every axis between the batch and the features."""
+def _attention_axes(options: MultiHeadAttentionOptions, rank: int, fast: bool) -> tuple[int, ...]:
+    """The axes attention runs over, counted on the projected query ``(*query[:-1], heads,
+    key_dim)`` as Keras counts them (a negative axis from its last but one); default: every axis
+    between the batch and the heads. Keras takes any axis but the last (the batch and the heads
+    too). On its ``fast`` path (a 3-D query, no scores, no dropout) it runs
+    ``dot_product_attention`` over the steps whatever the axes, once they pass its build."""
     if options.attention_axes is None:
         return tuple(range(1, rank - 1))
     axes = tuple(axis if axis >= 0 else rank + axis for axis in options.attention_axes)
-    if len(set(axes)) != len(axes) or not all(1 <= axis <= rank - 2 for axis in axes):
+    last = rank if fast else rank - 1
+    if (not fast and len(set(axes)) != len(axes)) or not all(0 <= axis <= last for axis in axes):
         raise ShapecalcError(
-            f"must name distinct axes between the batch and the features of a {rank}-D query, "
-            f"got {list(options.attention_axes)}",
+            f"must name distinct axes of the projected query, 0 to {rank - 1} (or -{rank} to -1) for a "
+            f"{rank}-D query, got {list(options.attention_axes)}",
             option="attention_axes",
         )
-    return axes
+    return (1,) if fast else axes
 
 
 def multi_head_attention(options: MultiHeadAttentionOptions, call: LayerCall) -> LayerOutput:
@@ -144,11 +157,21 @@ def multi_head_attention(options: MultiHeadAttentionOptions, call: LayerCall) ->
         require_rank(query, 3, "(batch, ..., features)")
     require_rank(value, rank, f"like the query {format_shape(query)}")
     require_rank(key, rank, f"like the query {format_shape(query)}")
-    axes = _attention_axes(options, rank)
-    others = [axis for axis in range(1, rank - 1) if axis not in axes]
+    if options.flash_attention and options.return_attention_scores:
+        raise ShapecalcError(
+            "cannot return the attention scores with flash_attention (Keras refuses)",
+            option="return_attention_scores",
+        )
+    fast = rank == 3 and not options.return_attention_scores and options.dropout == 0
+    axes = _attention_axes(options, rank, fast)
+    # The einsum's batch axes: every axis of the projected query but the attended ones and the
+    # last (the heads are one unless attended).
+    others = [axis for axis in range(rank) if axis not in axes]
     shown_all = f"query {format_shape(query)}, value {format_shape(value)}, key {format_shape(key)}"
-    pairs = [(value[i], key[i], f"value and key differ on axis {i}: {shown_all}") for i in range(1, rank - 1)]
-    pairs += [(query[i], key[i], f"query and key differ on axis {i}: {shown_all}") for i in (0, *others)]
+    pairs = [(value[i], key[i], f"value and key differ on axis {i}: {shown_all}") for i in range(rank - 1)]
+    pairs += [
+        (query[i], key[i], f"query and key differ on axis {i}: {shown_all}") for i in others if i < rank - 1
+    ]
     conditions = _agree(pairs)
     heads, key_dim = options.num_heads, options.key_dim
     value_dim = options.value_dim if options.value_dim is not None else key_dim
@@ -165,22 +188,20 @@ def multi_head_attention(options: MultiHeadAttentionOptions, call: LayerCall) ->
     output = (*query[:-1], *outputs)
     shapes: tuple[Shape, ...] = (output,)
     query_steps, key_steps = flat_size(query[:-1]), flat_size(key[:-1])
-    attended = flat_size(tuple(key[axis] for axis in axes))
+    projected_query, projected_key = (*query[:-1], heads), (*key[:-1], heads)
+    scores = (
+        *(projected_query[axis] for axis in others),
+        *(projected_query[axis] for axis in axes),
+        *(projected_key[axis] for axis in axes),
+    )
     macs = (
         query_steps * query[-1] * heads * key_dim
         + key_steps * (key[-1] * heads * key_dim + value[-1] * heads * value_dim)
         + (query_steps * query[-1] * heads * value_dim if options.use_gate else 0)
-        + query_steps * attended * heads * (key_dim + value_dim)
+        + flat_size(scores) * (key_dim + value_dim)
         + query_steps * heads * value_dim * flat_size(outputs)
     )
     if options.return_attention_scores:
-        scores = (
-            query[0],
-            *(query[axis] for axis in others),
-            heads,
-            *(query[axis] for axis in axes),
-            *(key[axis] for axis in axes),
-        )
         shapes = (output, scores)
     return LayerOutput(shapes, params, macs=macs, constraints=conditions)
 
@@ -258,7 +279,7 @@ RULES = (
         "GroupQueryAttention",
         group_query_attention,
         GroupQueryAttentionOptions,
-        inert=MHA_INERT,
+        inert=GQA_INERT,
         call_tensors=MHA_TENSORS,
         call_options=ATTENTION_CALL,
     ),

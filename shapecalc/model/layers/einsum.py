@@ -86,8 +86,7 @@ def parse_equation(text: Any) -> Equation:
     equation True True
     """
     refused = ShapecalcError(
-        "must be like 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...', "
-        f"got {shown(text)}",
+        f"must be like 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...', got {shown(text)}",
         option="equation",
     )
     if not isinstance(text, str) or len(text) > MAX_EQUATION:
@@ -166,13 +165,14 @@ def einsum_shapes(options: EinsumDenseOptions, shape: Shape) -> Einsum:
     # Keras' own reckoning of the output, which the kernel's and the bias' sizes come from:
     # the batch, then (left ellipsis) the elided axes in reverse, then ``output_shape``.
     wanted = len(equation.output) - (1 if left == 0 else 0)
-    if len(options.output_shape) != wanted:
+    if len(options.output_shape) < wanted:
         raise ShapecalcError(
             f"must give {wanted} size(s) for {options.equation!r}, got {list(options.output_shape)}",
             option="output_shape",
         )
-    # Past the elided axes Keras' list is the output's letters (the batch is one unless elided).
-    declared: list[Dim | None] = [*([] if left else [shape[0]]), *options.output_shape]
+    # Past the elided axes Keras' list is the output's letters (the batch is one unless elided);
+    # sizes past the last letter it never reads, and the layer returns no such axis.
+    declared: list[Dim | None] = [*([] if left else [shape[0]]), *options.output_shape[:wanted]]
     conditions: list[str] = []
     for letter, size in zip(equation.output, declared, strict=True):
         if letter in sizes and size is not None:
@@ -321,8 +321,9 @@ def reversible_embedding(options: ReversibleEmbeddingOptions, call: LayerCall) -
     if not options.reverse:
         return LayerOutput(((*shape, options.output_dim),), params, frozen)
     _, condition = same_size(
-        shape[-1], options.output_dim, f"reverse takes (..., output_dim={options.output_dim}), "
-        f"got {format_shape(shape)}"
+        shape[-1],
+        options.output_dim,
+        f"reverse takes (..., output_dim={options.output_dim}), got {format_shape(shape)}",
     )
     return LayerOutput(
         ((*shape[:-1], options.input_dim),),
@@ -347,6 +348,10 @@ def _kernel_columns(inner: LayerSpec | Any, input_shape: Shape) -> Dim:
             return as_size(options["units"])
         if name in ("Conv1D", "Conv2D", "Conv3D"):
             return as_size(options["filters"])
+        if name in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):  # (..., filters, in)
+            return input_shape[1 if options.get("data_format") == "channels_first" else -1]
+        if name in ("DepthwiseConv1D", "DepthwiseConv2D"):  # (..., in, depth_multiplier)
+            return as_size(options.get("depth_multiplier", 1))
         if name in ("Embedding", "ReversibleEmbedding"):
             return as_size(options["output_dim"])
         if name == "EinsumDense":
@@ -355,7 +360,8 @@ def _kernel_columns(inner: LayerSpec | Any, input_shape: Shape) -> Dim:
         raise ShapecalcError("is required", option=f"layer.{missing.args[0]}") from None
     raise ShapecalcError(
         f"SpectralNormalization of {shown(name)} is not supported "
-        "(shapecalc reads the kernel of Dense, EinsumDense, Embedding and Conv1D/2D/3D)",
+        "(shapecalc reads the kernel of Dense, EinsumDense, Embedding, convolutions and their "
+        "transposes, and depthwise convolutions)",
         option="layer",
     )
 
