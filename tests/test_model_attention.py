@@ -502,3 +502,52 @@ def test_the_docs_page_shows_what_shapecalc_prints(tmp_path: Path) -> None:
     assert len(blocks) == 2
     for body in blocks:
         assert script._rerun(body, tmp_path, env) == body
+
+
+def test_tensors_passed_by_keyword_are_inputs() -> None:
+    """``layer(inputs=x)`` and ``mha(query=q, value=v, key=k)``: Keras saves them as kwargs."""
+
+    def tensor(layer: str) -> dict[str, Any]:
+        return {"class_name": "__keras_tensor__", "config": {"keras_history": [layer, 0, 0]}}
+
+    document = {
+        "class_name": "Functional",
+        "config": {
+            "name": "keywords",
+            "input_layers": [["q", 0, 0], ["v", 0, 0], ["k", 0, 0]],
+            "output_layers": [["attention", 0, 1]],
+            "layers": [
+                {"class_name": "InputLayer", "name": "q", "config": {"batch_shape": [None, 3, 8]}},
+                {"class_name": "InputLayer", "name": "v", "config": {"batch_shape": [None, 5, 8]}},
+                {"class_name": "InputLayer", "name": "k", "config": {"batch_shape": [None, 5, 2]}},
+                {
+                    "class_name": "Dense",
+                    "name": "project",
+                    "config": {"units": 4},
+                    "inbound_nodes": [{"args": [], "kwargs": {"inputs": tensor("q")}}],
+                },
+                {
+                    "class_name": "MultiHeadAttention",
+                    "name": "attention",
+                    "config": {"num_heads": 2, "key_dim": 3},
+                    "inbound_nodes": [
+                        {
+                            "args": [],
+                            "kwargs": {
+                                "key": tensor("k"),
+                                "value": tensor("v"),
+                                "query": tensor("project"),
+                                "return_attention_scores": True,
+                                "attention_mask": tensor("q"),
+                            },
+                        }
+                    ],
+                },
+            ],
+        },
+    }
+    result = propagate(parse_model(json.dumps(document).encode(), "keywords.json"))
+    rows = {row.name: row for row in result.rows}
+    assert _shapes(rows["attention"].shapes) == [["batch", 3, 4], ["batch", 2, 3, 5]]
+    assert rows["attention"].params == (4 * 6 + 6) + (2 * 6 + 6) + (8 * 6 + 6) + (6 * 4 + 4)
+    assert _shapes(result.outputs) == [["batch", 2, 3, 5]]

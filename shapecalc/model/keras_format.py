@@ -270,8 +270,10 @@ def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = Fal
         named = rule.call_tensors if rule else ()
         call_options = rule.call_options if rule else frozenset()
         options: list[tuple[str, Any]] = [("constant_shapes", constants)] if constants else []
+        if not inputs and "inputs" not in named:  # ``layer(inputs=x)``: Layer.call's first argument
+            inputs = list(_tensors(kwargs.get("inputs"), where))
         for key, value in kwargs.items():
-            if key in ("initial_state", *IGNORED_CALL_ARGUMENTS, *named):
+            if key in ("initial_state", *IGNORED_CALL_ARGUMENTS, *named) or (key == "inputs" and inputs):
                 continue
             if any(True for _ in _tensors(value, where)):
                 raise ShapecalcError(

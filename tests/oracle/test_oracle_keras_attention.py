@@ -59,7 +59,11 @@ def attention_case(rng: random.Random) -> Built:
         options["score_mode"] = rng.choice(["dot", "concat"])
     inputs = keras_inputs(specs)
     scores = rng.random() < 0.5
-    outputs = getattr(keras.layers, kind)(**options)(inputs, return_attention_scores=scores)
+    layer = getattr(keras.layers, kind)(**options)
+    if rng.random() < 0.3:  # by keyword: Keras saves it as the call's kwargs
+        outputs = layer(inputs=inputs, return_attention_scores=scores)
+    else:
+        outputs = layer(inputs, return_attention_scores=scores)
     return keras.Model(inputs, list(outputs) if scores else outputs), specs
 
 
