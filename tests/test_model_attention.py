@@ -551,3 +551,18 @@ def test_tensors_passed_by_keyword_are_inputs() -> None:
     assert _shapes(rows["attention"].shapes) == [["batch", 3, 4], ["batch", 2, 3, 5]]
     assert rows["attention"].params == (4 * 6 + 6) + (2 * 6 + 6) + (8 * 6 + 6) + (6 * 4 + 4)
     assert _shapes(result.outputs) == [["batch", 2, 3, 5]]
+
+
+def test_an_op_without_a_rule_is_an_unknown_class() -> None:
+    """``keras.ops.concatenate([a, b], axis=1)``: its list argument and ``axis`` need a rule
+    shapecalc lacks, so it is an unknown class that ``--skip-unknown`` lists."""
+    document = _with_op()
+    op = document["config"]["layers"][1]
+    op["class_name"] = "Concatenate"
+    x = op["inbound_nodes"][0]["args"][0]
+    op["inbound_nodes"][0] = {"args": [[x, x]], "kwargs": {"axis": 1}}
+    graph = parse_model(json.dumps(document).encode(), "ops.json")
+    with pytest.raises(ShapecalcError) as raised:
+        propagate(graph)
+    assert "unknown layer class 'ops.Concatenate'" in str(raised.value)
+    assert propagate(graph, skip_unknown=True).rows[-1].status == "unknown class"

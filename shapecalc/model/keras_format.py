@@ -259,6 +259,7 @@ def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = Fal
     options (``return_attention_scores``) become the call's options; an op takes only tensors
     and numbers (numbers broadcast like a size-less tensor).
     """
+    operation = operation and rule is not None  # an op without a rule is an unknown class
     if isinstance(node, dict):
         args = node.get("args", [])
         inputs = list(_tensors(args, where))
@@ -289,8 +290,8 @@ def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = Fal
                 continue
             if position != len(inputs) or len(given) != 1:
                 raise ShapecalcError(
-                    f"{where}: the call's {shown(key)} tensor must follow the {position} before it, "
-                    f"got {len(inputs)} tensor(s) before it"
+                    f"{where}: the call passes {shown(key)} after {len(inputs)} tensor(s); "
+                    f"the layer takes one tensor each for {', '.join(named)}, in that order"
                 )
             inputs.extend(given)
         return Call(tuple(inputs), states, tuple(options))
