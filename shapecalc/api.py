@@ -26,7 +26,16 @@ from shapecalc.configs import (
     RecurrentConfig,
     TorchRecurrentConfig,
 )
-from shapecalc.convert import to_choice, to_count, to_counts, to_dim, to_flag, to_size, to_sizes
+from shapecalc.convert import (
+    to_choice,
+    to_count,
+    to_counts,
+    to_dim,
+    to_flag,
+    to_lengths,
+    to_size,
+    to_sizes,
+)
 from shapecalc.errors import ShapecalcError, did_you_mean, shown
 from shapecalc.options import (
     CHOICE,
@@ -37,6 +46,7 @@ from shapecalc.options import (
     FRAMEWORKS,
     LAYER_ALIASES,
     LAYERS,
+    LENGTHS,
     ONNX,
     OPTIONS,
     SHAPE,
@@ -115,7 +125,8 @@ def request(kind: str, options: Mapping[str, Any]) -> Request:
     for key, value in given.items():
         option = OPTIONS[key]
         field = option.key_for(framework)
-        if layer.cell not in option.cells and value is option.default:
+        default = value is option.default or (isinstance(value, str) and value == option.default)
+        if layer.cell not in option.cells and default:
             continue  # reset_after=True on an LSTM, as its config echoes it: it changes nothing
         _check_applies(option, field, layer, framework)
         if option.kind == FIXED:
@@ -206,6 +217,8 @@ def _convert(option: Option, field: str, value: Any) -> Any:
         return to_counts(value, field)
     if kind == FLAG:
         return to_flag(value, field)
+    if kind == LENGTHS:
+        return to_lengths(value, field)
     if kind == CHOICE and option.integer_choices:
         text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
         if isinstance(text, str) and text in option.choices:
@@ -238,4 +251,3 @@ def _config(layer: LayerKind, framework: str, values: dict[str, Any]) -> LayerCo
     for key in ("units", "input_dim"):
         _require(values, key)
     return RecurrentConfig(cell=layer.cell, **values)  # type: ignore[arg-type]
-

@@ -291,7 +291,14 @@ _ONNX_GRU = Convention(
     state_symbols=_ONNX_STATES,
 )
 _ONNX_RNN = Convention(
-    "onnx", "RNN", (), (), _ONNX_SLOTS, template=_ONNX, activation=TANH, state_symbols=_ONNX_STATES,
+    "onnx",
+    "RNN",
+    (),
+    (),
+    _ONNX_SLOTS,
+    template=_ONNX,
+    activation=TANH,
+    state_symbols=_ONNX_STATES,
     function="f",
 )
 

@@ -18,6 +18,7 @@ from shapecalc.dims import Dim, Expr, sym, to_json
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.geometry import check_positive, never_at_least, normalize_tuple
 from shapecalc.options import LAYERS, OPTIONS
+from shapecalc.packing import Lengths
 from shapecalc.record import field, fields, record
 
 BATCH: Expr = sym("batch")
@@ -47,12 +48,27 @@ def _check_choice(value: str, key: str) -> None:
     to_choice(value, key, option.choices, dict(option.refused))
 
 
-def config_to_json(config: object) -> dict[str, Any]:
-    """A config's fields as JSON-ready values (dims as ints or expression text)."""
+#: Fields a config's JSON holds only when they differ from their defaults: how a PyTorch module
+#: is called (one unbatched sequence, packed lengths) leaves every other answer as it was.
+ECHOED_WHEN_SET = frozenset({"unbatched", "lengths", "enforce_sorted"})
+#: Fields that change no shape (they matter to ``shapecalc port``): echoed only when not the
+#: default, unless ``every_field`` (a port's answer, where they matter).
+SHAPELESS = ("activation", "recurrent_activation", "nonlinearity")
+
+
+def config_to_json(config: object, *, every_field: bool = False) -> dict[str, Any]:
+    """A config's fields as JSON-ready values (dims as ints or expression text; lengths as text);
+    the shapeless ones at their defaults only with ``every_field``."""
     out: dict[str, Any] = {}
     for item in fields(config):
         value = getattr(config, item.name)
-        if isinstance(value, tuple):
+        if item.name in ECHOED_WHEN_SET and value == item.default:
+            continue
+        if item.name in SHAPELESS and value == item.default and not every_field:
+            continue
+        if isinstance(value, Lengths):
+            out[item.name] = str(value)
+        elif isinstance(value, tuple):
             out[item.name] = [to_json(v) for v in value]
         elif isinstance(value, (int, Expr)) and not isinstance(value, bool):
             out[item.name] = to_json(value)
@@ -68,9 +84,11 @@ def config_summary(config: object) -> str:
     'units=32, input_dim=20, return_state=True'
     """
     parts = []
+    # Sizes the call fixes: one sequence is a batch of one; lengths give the batch and padded length.
+    implied = _implied_sizes(config)
     for item in fields(config):
         value = getattr(config, item.name)
-        if item.name in ("cell", "rank") or value == item.default:
+        if item.name in ("cell", "rank") or value == item.default or implied.get(item.name, _NONE) == value:
             continue
         if isinstance(value, tuple):
             if item.name in ("strides", "dilation_rate") and all(v == 1 for v in value):
@@ -78,6 +96,20 @@ def config_summary(config: object) -> str:
             value = _tuple_text(value)
         parts.append(f"{item.name}={value}")
     return ", ".join(parts)
+
+
+_NONE = object()
+
+
+def _implied_sizes(config: object) -> dict[str, object]:
+    """The ``batch`` and ``timesteps`` a PyTorch call fixes (the summary leaves them out)."""
+    if not isinstance(config, TorchRecurrentConfig):
+        return {}
+    if config.unbatched:
+        return {"batch": 1}
+    if config.lengths is not None:
+        return {"batch": config.lengths.sequences, "timesteps": config.lengths.longest}
+    return {}
 
 
 @record
@@ -95,12 +127,19 @@ class RecurrentConfig:
     reset_after: bool = True
     bidirectional: bool = False
     merge_mode: str = "concat"
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
 
     def __post_init__(self) -> None:
         _check_cell(self.cell)
         for name in ("units", "input_dim", "batch", "timesteps"):
             check_positive(getattr(self, name), name)
         _check_choice(self.merge_mode, "merge_mode")
+        _check_choice(self.activation, "activation")
+        _check_choice(self.recurrent_activation, "recurrent_activation")
+        if self.cell == "rnn" and self.recurrent_activation != "sigmoid":
+            raise ShapecalcError("applies to lstm, gru only (SimpleRNN has no gates)",
+                                 option="recurrent_activation")  # fmt: skip
 
 
 @record
@@ -175,9 +214,18 @@ class TorchRecurrentConfig:
     batch_first: bool = False
     batch: Dim = BATCH
     timesteps: Dim = TIMESTEP
+    unbatched: bool = False
+    lengths: Lengths | None = None
+    enforce_sorted: bool = True
+    nonlinearity: str = "tanh"
 
     def __post_init__(self) -> None:
         _check_module_sizes(self)
+        _check_call(self)
+        _check_choice(self.nonlinearity, "nonlinearity")
+        if self.nonlinearity != "tanh" and self.cell != "rnn":
+            module = "nn.LSTM" if self.cell == "lstm" else "nn.GRU"
+            raise ShapecalcError(f"applies to rnn only ({module} has no nonlinearity)", option="nonlinearity")
         if not isinstance(self.num_layers, int) or isinstance(self.num_layers, bool):
             raise ShapecalcError(f"must be an integer, got {shown(self.num_layers)}", option="num_layers")
         check_positive(self.num_layers, "num_layers")
@@ -197,6 +245,49 @@ class TorchRecurrentConfig:
                 raise ShapecalcError(
                     f"must be smaller than hidden_size ({hidden}), got {size}", option="proj_size"
                 )
+
+
+def _check_call(config: TorchRecurrentConfig) -> None:
+    """How the module is called: one unbatched sequence, or packed lengths that fix the batch
+    (their count) and the padded length (at least the longest), as ``pack_padded_sequence`` needs."""
+    set_ = object.__setattr__
+    lengths = config.lengths
+    if not config.enforce_sorted and lengths is None:
+        raise ShapecalcError(
+            "applies only with lengths (it is pack_padded_sequence's)", option="enforce_sorted"
+        )
+    if config.unbatched:
+        if lengths is not None:
+            raise ShapecalcError(
+                "give unbatched or lengths, not both (packed sequences are a batch)", option="lengths"
+            )
+        if config.batch not in (BATCH, 1):
+            raise ShapecalcError(
+                f"an unbatched input (L, H_in) has no batch axis, got {_echo(config.batch)}",
+                option="batch",
+            )
+        set_(config, "batch", 1)  # PyTorch runs it as a batch of one and drops that axis again
+    if lengths is None:
+        return
+    if config.batch != BATCH and config.batch != lengths.sequences:
+        raise ShapecalcError(
+            f"must equal the number of lengths ({lengths.sequences}), got {_echo(config.batch)}",
+            option="batch",
+        )
+    steps = config.timesteps
+    if steps != TIMESTEP and not (isinstance(steps, int) and steps >= lengths.longest):
+        raise ShapecalcError(
+            f"must be at least the longest of lengths ({lengths.longest}), got {_echo(steps)}",
+            option="timesteps",
+        )
+    if config.enforce_sorted and not lengths.decreasing:
+        raise ShapecalcError(
+            f"must not increase while enforce_sorted is true, got {shown(str(lengths))}; "
+            "give --no-enforce-sorted to have PyTorch sort them",
+            option="lengths",
+        )
+    set_(config, "batch", lengths.sequences)
+    set_(config, "timesteps", lengths.longest if steps == TIMESTEP else steps)
 
 
 @record
@@ -237,6 +328,11 @@ class OnnxRecurrentConfig:
     def directions(self) -> int:
         """ONNX's ``num_directions``: 2 if bidirectional, else 1."""
         return 2 if self.direction == "bidirectional" else 1
+
+
+def _echo(size: Dim) -> str:
+    """A size as an error echoes it: ``4``, ``'N'``."""
+    return shown(size) if isinstance(size, int) else shown(str(size))
 
 
 def _tuple_text(values: tuple[Dim, ...]) -> str:

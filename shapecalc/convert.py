@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from shapecalc.dims import Dim, Expr, parse_dim
-from shapecalc.errors import ShapecalcError, shown
+from shapecalc.errors import ShapecalcError, did_you_mean, shown
 from shapecalc.geometry import check_positive
+from shapecalc.packing import Lengths, parse_lengths
 
 #: Longest decimal a count may have (int64).
 _COUNT_DIGITS = 18
@@ -86,6 +87,21 @@ def to_choice(value: Any, key: str, choices: tuple[str, ...], refused: dict[str,
     if isinstance(value, str) and value in refused:
         raise ShapecalcError(f"{refused[value]}, got {shown(value)}", option=key)
     if not isinstance(value, str) or value not in choices:
+        if len(choices) > _LISTED_CHOICES:  # Keras' activations: the first few, and the closest
+            hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+            listed = ", ".join(repr(choice) for choice in choices[:_LISTED_CHOICES])
+            raise ShapecalcError(
+                f"must be one of {len(choices)} names ({listed}, ...), got {shown(value)}{hint}", option=key
+            )
         listed = ", ".join(repr(choice) for choice in choices)
         raise ShapecalcError(f"must be one of {listed}, got {shown(value)}", option=key)
     return value
+
+
+def to_lengths(value: Any, key: str) -> Lengths:
+    """Sequence lengths: ``7,3,1``, ``100x16,50x16`` or a list of positive integers."""
+    return parse_lengths(value, key)
+
+
+#: Longest list of choices an error message spells out.
+_LISTED_CHOICES = 6

@@ -1,6 +1,6 @@
 """What a recurrent layer costs to run: MACs, FLOPs and bytes, from the engine's tensors.
 
-Counting rules (the README's "Explain and costs" section gives the derivation):
+Counting rules (docs/costs.md gives the derivation):
 
 * ``macs``: multiply-accumulates of the weight products only. Every element of
   a kernel (input, recurrent or projection weight) is used once per output
@@ -88,30 +88,46 @@ def _stored_elements(result: LayerResult, tensors: list[Tensor]) -> Dim:
 
 
 def layer_costs(result: LayerResult, config: LayerConfig, dtype: str = "float32") -> Costs:
-    """MACs, FLOPs and bytes of the layer ``result`` was derived from ``config``."""
+    """MACs, FLOPs and bytes of the layer ``result`` was derived from ``config``.
+
+    A packed input runs each sequence for its own length only: the cells are evaluated
+    ``sum(lengths)`` times per layer and direction, not over the padded rectangle.
+    """
     size = itemsize(dtype)
     steps = config.timesteps
     first = result.cells[0]
     grid = first.convolution.grid if first.convolution is not None else ()
-    uses = config.batch * steps * product(grid)
     kernel_elements = _stored_elements(result, [t for cell in result.cells for t in cell.kernels])
     bias_elements = _stored_elements(result, [t for cell in result.cells for t in cell.biases])
     cells = len(result.cells)
-    units = product(first.unit_tensor.shape)
+    step_tensors = (*(gate.tensor for gate in first.gates), *first.states)
+    step_elements: Dim = 0
+    if result.packing is None:
+        uses = config.batch * steps * product(grid)
+        unit_steps = product(first.unit_tensor.shape) * steps
+        for tensor in step_tensors:
+            step_elements = step_elements + product(tensor.shape)
+        sequence_elements = step_elements * steps
+    else:
+        # Per sequence step: the step tensors without their batch axis (batch_sizes[0] rows).
+        evaluations = result.packing.total
+        uses = evaluations
+        unit_steps = product(first.unit_tensor.shape[1:]) * evaluations
+        row_elements: Dim = 0
+        for tensor in step_tensors:
+            step_elements = step_elements + product(tensor.shape)
+            row_elements = row_elements + product(tensor.shape[1:])
+        sequence_elements = row_elements * evaluations
     macs = kernel_elements * uses
     elementwise = first.spec.elementwise_ops + 2 * sum(gate.peephole is not None for gate in first.gates)
-    flops = 2 * macs + bias_elements * uses + elementwise * units * steps * cells
-    step_elements: Dim = 0
-    for tensor in (*(gate.tensor for gate in first.gates), *first.states):
-        step_elements = step_elements + product(tensor.shape)
-    step_bytes = step_elements * cells * size
+    flops = 2 * macs + bias_elements * uses + elementwise * unit_steps * cells
     return Costs(
         step_elements=step_elements * cells,
-        sequence_elements=step_elements * cells * steps,
+        sequence_elements=sequence_elements * cells,
         dtype=dtype,
         macs=macs,
         flops=flops,
         weight_bytes=result.params * size,
-        step_bytes=step_bytes,
-        sequence_bytes=step_bytes * steps,
+        step_bytes=step_elements * cells * size,
+        sequence_bytes=sequence_elements * cells * size,
     )

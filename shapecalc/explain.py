@@ -251,10 +251,30 @@ def _keras_notes(config: RecurrentConfig | ConvRecurrentConfig, result: LayerRes
 
 
 # --------------------------------------------------------------------------------- PyTorch
+#: Where a packed step's rows sit in ``PackedSequence`` data: ``N_t`` rows from offset ``S_t``.
+_PACKED_ROWS = "[S_t:S_t+N_t]"
+
+
+def _torch_time_index(config: TorchRecurrentConfig) -> str:
+    """How one step is read from the input and written to the output (unbatched: ``[t]``)."""
+    if config.lengths is not None:
+        return "[:N_t, t]" if config.batch_first else "[t, :N_t]"
+    return "[:, t]" if config.batch_first and not config.unbatched else "[t]"
+
+
+def _packed_rows(symbol: str, tensor: Tensor, rows: tuple[Dim, ...]) -> Operand:
+    """Rows ``S_t … S_t + N_t`` of ``PackedSequence`` data, shown at the first step (``rows``)."""
+    return Operand(symbol, tensor.name, rows, _PACKED_ROWS)
+
+
 def _torch(result: LayerResult, config: TorchRecurrentConfig) -> Explanation:
     cell = result.cells[0]
-    at = "[:, t]" if config.batch_first else "[t]"
-    x = _part("x_t", cell.step_input, cell.time_axis, "t")
+    at = _torch_time_index(config)
+    if config.lengths is not None:
+        # The padded input at step t, its first N_t rows: what the packed data holds for that step.
+        x = Operand("x_t", cell.step_input.name, cell.step_shape, at)
+    else:
+        x = _part("x_t", cell.step_input, cell.time_axis, "t")
     h_prev = _whole("h_{t-1}", cell.hidden_state)
     steps = [_step(x, f"input{at}", _whole("input", cell.step_input))]
     steps += _cell_steps(cell, x, h_prev)
@@ -282,18 +302,26 @@ def _torch_layer_and_output_steps(cells: tuple[CellView, ...], config: TorchRecu
         reverse = "h_t^reverse" if len(layers) == 1 else f"h_t^({layer},reverse)"
         return f"concat({h_t.symbol}, {reverse})"
 
+    packed = config.lengths is not None
     steps = []
     for layer, cell in enumerate(layers[1:], start=1):
         below = hidden(layer - 1)
-        x_layer = _part(f"x_t^({layer})", cell.step_input, cell.time_axis, "t")
+        if packed:
+            x_layer = _packed_rows(f"x_t^({layer})", cell.step_input, cell.step_shape)
+        else:
+            x_layer = _part(f"x_t^({layer})", cell.step_input, cell.time_axis, "t")
         steps.append(_step(x_layer, both(below, layer - 1), below))
     top = layers[-1]
-    at = "[:, t]" if config.batch_first else "[t]"
-    output = _part(f"output{at}", top.output, top.time_axis, "t")
+    if packed:
+        rows = (top.hidden_state.shape[0], top.output.shape[-1])
+        output = _packed_rows(f"output.data{_PACKED_ROWS}", top.output, rows)
+    else:
+        output = _part(f"output{_torch_time_index(config)}", top.output, top.time_axis, "t")
     steps.append(_step(output, both(hidden(len(layers) - 1), len(layers) - 1), hidden(len(layers) - 1)))
-    last_states = [_whole("h_T", top.hidden_state)]
+    end = "{L_n}" if packed else "T"  # a packed sequence n stops after its own length L_n
+    last_states = [_whole(f"h_{end}", top.hidden_state)]
     if top.cell_state is not None:
-        last_states.append(_whole("c_T", top.cell_state))
+        last_states.append(_whole(f"c_{end}", top.cell_state))
     for final, last in zip(top.final_states, last_states, strict=True):
         steps.append(
             _step(_whole(final.name, final), f"stack({last.symbol} of each layer and direction)", last)
@@ -304,7 +332,19 @@ def _torch_layer_and_output_steps(cells: tuple[CellView, ...], config: TorchRecu
 def _torch_notes(config: TorchRecurrentConfig, result: LayerResult) -> tuple[str, ...]:
     cell = result.cells[0]
     states = "h_0 = c_0 = 0" if cell.cell_state is not None else "h_0 = 0"
-    notes = [f"t = 1 … {config.timesteps}; {states} unless given."]
+    lengths = config.lengths
+    steps = config.timesteps if lengths is None else lengths.longest
+    notes = [f"t = 1 … {steps}; {states} unless given."]
+    if lengths is not None:
+        finals = "h_n and c_n hold" if cell.cell_state is not None else "h_n holds"
+        notes.append(
+            "packed: step t holds N_t rows (batch_sizes' entry for t), the sequences longer than t with "
+            "the longest first; they are rows S_t … S_t + N_t of input.data and output.data, "
+            f"S_t = N_1 + … + N_(t-1). The shapes are step 1's, N_1 = {lengths.sequences}; sequence n "
+            f"stops after its own length L_n, so {finals} each sequence's last step."
+        )
+    if config.unbatched:
+        notes.append("unbatched: PyTorch adds a batch axis of 1 and drops it again; no shape here has one.")
     if not cell.gates:
         notes.append("x Wᵀ is a matrix product with W stored as (out, in).")
     else:
@@ -325,8 +365,9 @@ def _torch_notes(config: TorchRecurrentConfig, result: LayerResult) -> tuple[str
         weights = ", ".join(f"{t.name} {format_shape(t.shape)}" for t in above.kernels)
         notes.append(f"layer {layer} runs the same equations on x_t^({layer}), with {weights}.")
     if config.bidirectional:
+        order = "t = L_n … 1: each sequence from its own last step" if lengths is not None else "t = T … 1"
         notes.append(
-            "the reverse direction runs the same equations on the reversed sequence (t = T … 1) "
+            f"the reverse direction runs the same equations on the reversed sequence ({order}) "
             "with the tensors named ..._reverse."
         )
     return tuple(notes)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from shapecalc.record import record
 
 #: Value kinds: how a value is converted (``shapecalc.convert``) and how the CLI takes it.
-SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
+SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED, LENGTHS = (
     "size",
     "sizes",
     "shape",
@@ -30,6 +30,7 @@ SIZE, SIZES, SHAPE, COUNT, COUNTS, FLAG, CHOICE, FIXED = (
     "flag",
     "choice",
     "fixed",
+    "lengths",
 )
 KERAS, TORCH, ONNX = "keras", "torch", "onnx"
 FRAMEWORKS = (KERAS, TORCH, ONNX)
@@ -141,9 +142,7 @@ class Option:
         return tuple("--" + key.replace("_", "-") for key in self.keys)
 
     def applies_to(self, layer: LayerKind, framework: str) -> bool:
-        return (
-            layer.family in self.families and layer.cell in self.cells and framework in self.frameworks
-        )
+        return layer.family in self.families and layer.cell in self.cells and framework in self.frameworks
 
 
 _KERAS_ONLY = (KERAS,)
@@ -153,6 +152,13 @@ _PYTORCH_RETURNS = "PyTorch always returns every step's output and the final sta
 _ONNX_RETURNS = "ONNX always returns Y, Y_h (and Y_c)"
 _RETURNS = (("torch", _PYTORCH_RETURNS), ("onnx", _ONNX_RETURNS))
 _HIDDEN = ((TORCH, "hidden_size"), (ONNX, "hidden_size"))
+#: Keras 3's activation names (``keras.activations``); they change no shape, only what a port keeps.
+KERAS_ACTIVATIONS = (
+    "tanh", "sigmoid", "relu", "linear", "celu", "elu", "exponential", "gelu", "glu", "hard_shrink",
+    "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "log_sigmoid", "log_softmax",
+    "mish", "relu6", "selu", "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh_shrink", "threshold",
+)  # fmt: skip
 _INPUT = ((TORCH, "input_size"), (ONNX, "input_size"))
 
 
@@ -191,6 +197,16 @@ OPTIONS = {
                            "like reset_after=True",
                            onnx="ONNX GRU has linear_before_reset instead "
                            "(reset_after=True is linear_before_reset=1)")),
+        Option("activation", CHOICE, "Keras activation of the candidate and of the cell state "
+               "(SimpleRNN: of h_t); it changes no shape.", families=("rnn",), frameworks=_KERAS_ONLY,
+               choices=KERAS_ACTIVATIONS, default="tanh", metavar="NAME",
+               why_not=why(torch="nn.LSTM and nn.GRU always use tanh; nn.RNN has nonlinearity",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
+        Option("recurrent_activation", CHOICE, "Keras activation of the gates; it changes no shape.",
+               families=("rnn",), cells=("lstm", "gru"), frameworks=_KERAS_ONLY, choices=KERAS_ACTIVATIONS,
+               default="sigmoid", metavar="NAME",
+               why_not=why(torch="PyTorch gates always use sigmoid",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, sigmoid")),
         Option("framework", CHOICE, "Whose convention: Keras 3 layers, PyTorch modules or ONNX operators.",
                choices=FRAMEWORKS, default=KERAS, config=False),
         # The sequence around it.
@@ -222,6 +238,27 @@ OPTIONS = {
                families=("rnn",), frameworks=_TORCH_ONLY, default=False,
                why_not=why(keras="Keras inputs are always batch first",
                            onnx="use layout 1 for batch-first X and Y")),
+        Option("unbatched", FLAG, "One sequence, no batch axis: input (L, H_in), h_n (D*num_layers, H_out).",
+               section="PyTorch", families=("rnn",), frameworks=_TORCH_ONLY, default=False,
+               why_not=why(keras="Keras layers always take a batch axis",
+                           onnx="ONNX X always has a batch_size axis")),
+        Option("lengths", LENGTHS, "Pack sequences of these lengths (pack_padded_sequence): 7,3,1, or "
+               "LENGTHxCOUNT as in 100x16,50x16.", section="PyTorch", families=("rnn",),
+               frameworks=_TORCH_ONLY, metavar="LENGTHS",
+               why_not=why(keras="Keras skips padded steps with a mask (Masking, mask_zero); "
+                           "its shapes stay padded",
+                           onnx="ONNX takes the lengths as the node's optional input sequence_lens "
+                           "([batch_size]); Y stays padded")),
+        Option("enforce_sorted", FLAG, "pack_padded_sequence's enforce_sorted: lengths must not increase "
+               "(--no-enforce-sorted: PyTorch sorts them).", section="PyTorch", families=("rnn",),
+               frameworks=_TORCH_ONLY, default=True, negation="no_enforce_sorted",
+               why_not=why(keras="Keras has no packed sequences",
+                           onnx="ONNX sequence_lens may come in any order")),
+        Option("nonlinearity", CHOICE, "nn.RNN nonlinearity: tanh or relu; it changes no shape.",
+               section="PyTorch", families=("rnn",), cells=("rnn",), frameworks=_TORCH_ONLY,
+               choices=("tanh", "relu"), default="tanh",
+               why_not=why(keras="Keras SimpleRNN has activation instead",
+                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
         # ONNX's own.
         Option("direction", CHOICE, "ONNX direction: forward, reverse or both (bidirectional).",
                section="ONNX", families=("rnn",), frameworks=_ONNX_ONLY,

@@ -85,6 +85,68 @@ class Tensor:
 
 
 @record
+class PackedShapes:
+    """The tensors of one ``PackedSequence``: ``sorted_indices`` and ``unsorted_indices`` are
+    ``None`` when ``pack_padded_sequence`` ran with ``enforce_sorted=True``."""
+
+    data: tuple[Dim, ...]
+    batch_sizes: tuple[Dim, ...]
+    sorted_indices: tuple[Dim, ...] | None = None
+    unsorted_indices: tuple[Dim, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def shape(value: tuple[Dim, ...] | None) -> list[Any] | None:
+            return None if value is None else [to_json(d) for d in value]
+
+        return {
+            "data": shape(self.data),
+            "batch_sizes": shape(self.batch_sizes),
+            "sorted_indices": shape(self.sorted_indices),
+            "unsorted_indices": shape(self.unsorted_indices),
+        }
+
+
+@record
+class Packing:
+    """What ``pack_padded_sequence(input, lengths, ...)`` makes and the module returns.
+
+    ``lengths`` is the canonical text (``7,3,1``, ``100x16``); ``batch_sizes`` is run-length
+    encoded as ``(size, steps)`` pairs, so it stays as short as the lengths however long they
+    are. ``padded_input`` is the rectangle packed, ``padded_output`` what
+    ``pad_packed_sequence(output)`` gives back.
+
+    >>> Packing("3,1", 2, 4, 3, True, ((2, 1), (1, 2)), (3, 2, 5), PackedShapes((4, 5), (3,)),
+    ...         PackedShapes((4, 8), (3,)), (3, 2, 8)).to_json()["batch_sizes"]
+    [[2, 1], [1, 2]]
+    """
+
+    lengths: str
+    sequences: int
+    total: int
+    steps: int
+    enforce_sorted: bool
+    batch_sizes: tuple[tuple[int, int], ...]
+    padded_input: tuple[Dim, ...]
+    input: PackedShapes
+    output: PackedShapes
+    padded_output: tuple[Dim, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lengths": self.lengths,
+            "sequences": self.sequences,
+            "total": self.total,
+            "steps": self.steps,
+            "enforce_sorted": self.enforce_sorted,
+            "batch_sizes": [[size, steps] for size, steps in self.batch_sizes],
+            "padded_input": [to_json(d) for d in self.padded_input],
+            "input": self.input.to_json(),
+            "output": self.output.to_json(),
+            "padded_output": [to_json(d) for d in self.padded_output],
+        }
+
+
+@record
 class LayerResult:
     """Everything shapecalc derived for one layer."""
 
@@ -104,6 +166,11 @@ class LayerResult:
     costs: Costs | None = None
     #: The per-timestep equations (``shapecalc.explain``), set by ``derive(..., explain=True)``.
     explanation: Explanation | None = None
+    #: The initial states a PyTorch module takes (``h_0``, ``c_0``), given when the call is
+    #: unbatched or packed (their rank or batch differ from the plain batch's).
+    initial_states: tuple[Tensor, ...] = ()
+    #: The ``PackedSequence`` in and out of a PyTorch module called with packed lengths.
+    packing: Packing | None = None
 
     def tensor(self, name: str) -> Tensor:
         """The tensor called ``name``; ``KeyError`` if there is none."""
@@ -113,7 +180,7 @@ class LayerResult:
         raise KeyError(name)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON contract (schema_version 1), as documented in the README."""
+        """The JSON contract (schema_version 1), as documented in docs/json.md."""
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "layer": self.layer,
@@ -126,6 +193,10 @@ class LayerResult:
             "constraints": list(self.constraints),
             "notes": list(self.notes),
         }
+        if self.initial_states:
+            out["initial_states"] = [t.to_json() for t in self.initial_states]
+        if self.packing is not None:
+            out["packed"] = self.packing.to_json()
         if self.costs is not None:
             out.update(self.costs.to_json())
         if self.explanation is not None:

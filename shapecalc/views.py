@@ -85,6 +85,9 @@ class CellView:
     split_bias: bool = False
     convolution: Convolution | None = None
     peepholes: Tensor | None = None
+    #: When ``step_input`` is ``PackedSequence`` data (a stacked PyTorch layer reading packed
+    #: lengths): the rows of its first and largest step, ``batch_sizes[0]``.
+    step_rows: Dim | None = None
 
     @property
     def hidden_state(self) -> Tensor:
@@ -106,8 +109,11 @@ class CellView:
 
     @property
     def step_shape(self) -> tuple[Dim, ...]:
-        """One step of ``step_input``: its shape without the time axis."""
+        """One step of ``step_input``: its shape without the time axis (packed data: the rows
+        of its largest step)."""
         shape = self.step_input.shape
+        if self.step_rows is not None:
+            return (self.step_rows, *shape[1:])
         return shape[: self.time_axis] + shape[self.time_axis + 1 :]
 
     @property

@@ -1,11 +1,11 @@
-"""``shapecalc layers`` lists exactly the registry's layer classes, and the README's list is it."""
+"""``shapecalc layers`` lists exactly the registry's layer classes, and the docs' list is it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from readme import update_script
+from docs_pages import section, update_script
 
 from shapecalc.model.layers.registry import RULES, find_rule, known_classes
 
@@ -33,9 +33,16 @@ def test_the_table_and_markdown_are_tidy(run_cli) -> None:
         assert out.rstrip().endswith("with or without underscores.")
 
 
-def test_the_readme_lists_the_registry() -> None:
-    script = update_script()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    listed = readme.split("<!-- begin:layer-classes -->\n", 1)[1].split("<!-- end:layer-classes -->", 1)[0]
-    assert listed == script.layer_classes()
+def test_the_docs_list_the_registry() -> None:
+    listed = section("layer-classes").removeprefix("\n")
+    assert listed == update_script().layer_classes(), "the docs are stale: run python scripts/update_docs.py"
     assert listed.count("`") == 2 * len(known_classes())
+
+
+def test_the_readme_lists_the_unknowable_classes() -> None:
+    from shapecalc.model.layers.unknowable import UNKNOWABLE
+
+    listed = section("unknowable-classes").removeprefix("\n")
+    assert listed == update_script().unknowable_classes(), "stale: run python scripts/update_docs.py"
+    assert [line.split("`")[1] for line in listed.splitlines()] == list(UNKNOWABLE)
+    assert "<!-- begin:unknowable-classes -->" in (ROOT / "README.md").read_text(encoding="utf-8")

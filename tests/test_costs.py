@@ -1,6 +1,6 @@
 """Costs: MACs, FLOPs and bytes pinned to hand-computed values.
 
-The counting rules (shapecalc/costs.py, README.md, "Explain the math, count the cost"):
+The counting rules (shapecalc/costs.py, docs/costs.md):
 MACs = batch * T * positions * (kernel elements); FLOPs = 2 * MACs + bias
 elements used + element-wise ops (LSTM 9, GRU 8, RNN 1 per unit and step,
 times layers * directions); bytes = elements * itemsize.

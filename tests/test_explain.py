@@ -208,6 +208,17 @@ VARIANTS += [("lstm", {"framework": "onnx", "peepholes": True, "bidirectional": 
 VARIANTS += [("gru", {"framework": "onnx", "linear_before_reset": True, "use_bias": False})]
 VARIANTS += [("lstm", {"framework": "torch", "proj_size": 3, "num_layers": 2, "bidirectional": True})]
 VARIANTS += [
+    (kind, {"framework": "torch", **extra})
+    for kind in ("lstm", "gru", "rnn")
+    for extra in (
+        {"unbatched": True, "batch_first": True},
+        {"unbatched": True, "num_layers": 2, "bidirectional": True},
+        {"lengths": "7,3,1"},
+        {"lengths": "2,5x2", "enforce_sorted": False, "num_layers": 3, "bidirectional": True},
+        {"lengths": "4,4,1", "batch_first": True, "num_layers": 2},
+    )
+]
+VARIANTS += [
     (kind, {"kernel": kernel, "input": frame, **extra})
     for kind, kernel, frame in (
         ("convlstm1d", (3,), ("L", 9)),
@@ -248,7 +259,14 @@ def _expected_shape(result, operand):
         return shape
     entries = operand.index.strip("[]").split(", ")
     assert entries[-1] != ":"
-    return tuple(size for axis, size in enumerate(shape) if axis >= len(entries) or entries[axis] == ":")
+    # A slice of a packed step (``:N_t`` of the padded input, rows ``o_t:o_t+b_t`` of the
+    # PackedSequence data) keeps its axis with the first step's rows, one per sequence.
+    rows = result.packing.sequences if result.packing is not None else None
+    return tuple(
+        rows if axis < len(entries) and ":" in entries[axis] and entries[axis] != ":" else size
+        for axis, size in enumerate(shape)
+        if axis >= len(entries) or ":" in entries[axis]
+    )
 
 
 @pytest.mark.parametrize(("kind", "options"), VARIANTS, ids=lambda v: str(v))
@@ -329,3 +347,32 @@ def test_symbolic_sizes_stay_symbolic():
     gate = result.explanation.steps[1]
     assert gate.result.shape == (sym("batch"), sym("W") - 2, sym("H") - 2, sym("F"))
     assert [format_shape(o.shape) for o in gate.operands][:2] == ["(batch, W, H, C)", "(3, 3, C, F)"]
+
+
+def test_packed_equations_read_rows_of_the_packed_data():
+    """Step t of a packed input is the first N_t rows of the padded input at t; the module writes
+    them to rows S_t … S_t + N_t of output.data; h_n holds each sequence's own last step."""
+    result = _explained("lstm", {"framework": "torch", "lengths": "7,3,1", "num_layers": 2})
+    equations = _equations(result)
+    assert equations[0] == "x_t = input[t, :N_t]"
+    assert "x_t^(1) = h_t^(0)" in equations
+    assert equations[-3:] == [
+        "output.data[S_t:S_t+N_t] = h_t^(1)",
+        "h_n = stack(h_{L_n} of each layer and direction)",
+        "c_n = stack(c_{L_n} of each layer and direction)",
+    ]
+    notes = " ".join(result.explanation.notes)
+    assert "t = 1 … 7;" in notes and "N_1 = 3" in notes and "each sequence's last step" in notes
+    first = result.explanation.steps[0].result
+    assert (first.shape, first.index) == ((3, 5), "[t, :N_t]")
+    batch_first = _explained("gru", {"framework": "torch", "lengths": "2,1", "batch_first": True})
+    assert _equations(batch_first)[0] == "x_t = input[:N_t, t]"
+
+
+def test_unbatched_equations_have_no_batch_axis():
+    result = _explained("gru", {"framework": "torch", "unbatched": True, "batch_first": True, "timesteps": 4})
+    first = result.explanation.steps[0]
+    assert (first.equation, first.result.shape) == ("x_t = input[t]", (5,))
+    assert _equations(result)[-2:] == ["output[t] = h_t", "h_n = stack(h_T of each layer and direction)"]
+    notes = result.explanation.notes
+    assert any(note.startswith("unbatched: PyTorch adds a batch axis of 1") for note in notes)

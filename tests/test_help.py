@@ -76,7 +76,9 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("command", "example"), _runnable(), ids=lambda v: v[:60] if v else "shapecalc")
 def test_every_example_runs(program: Path, tmp_path: Path, command: str, example: str) -> None:
-    for word in shlex.split(example)[2:] if command in ("model", "weights") else []:
+    words = shlex.split(example)
+    files = {"model": words[2:], "weights": words[2:], "port": words[2:3]}  # port: FILE, not OUT
+    for word in files.get(command, []):
         # A model or weights file the example names runs when the repository ships one by that name.
         if "." in word and not word.startswith("-"):
             shipped = [path for path in ROOT.rglob(word) if ".git" not in path.parts]

@@ -488,22 +488,6 @@ def test_an_op_with_what_shapecalc_cannot_follow_is_refused(
     assert str(raised.value) == message
 
 
-def test_the_docs_page_shows_what_shapecalc_prints(tmp_path: Path) -> None:
-    """Every ``$`` command of docs/attention-and-graphs.md prints the lines under it (run as
-    the README's examples run, by ``scripts/update_readme.py``'s runner)."""
-    import re
-
-    from readme import README, update_script
-
-    script = update_script()
-    env = script.scratch_folder(tmp_path)
-    page = (README.parent / "docs" / "attention-and-graphs.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```console\n(.*?)```", page, re.S)
-    assert len(blocks) == 2
-    for body in blocks:
-        assert script._rerun(body, tmp_path, env) == body
-
-
 def test_tensors_passed_by_keyword_are_inputs() -> None:
     """``layer(inputs=x)`` and ``mha(query=q, value=v, key=k)``: Keras saves them as kwargs."""
 

@@ -111,16 +111,21 @@ def test_keras_files_are_read_without_keras():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_a_backward_layer_unlike_the_forward_one_is_refused():
+def test_a_backward_layer_unlike_the_forward_one_runs_apart():
+    """A backward LSTM of 7 units beside a forward one of 6: the concat is 13 wide (as the layer
+    returns it; Keras' compute_output_shape says 12), and the next layer reads 13 features."""
     document = json.loads((DATA / "bidirectional_text.json").read_text())
     wrapper = document["config"]["layers"][2]
     assert wrapper["class_name"] == "Bidirectional"
     wrapper["config"]["backward_layer"]["config"]["units"] = 7
-    with pytest.raises(ShapecalcError) as raised:
-        parse_model(json.dumps(document).encode(), "text.json")
-    assert str(raised.value) == (
-        "text.json: layer 3 'bidirectional': a backward layer unlike the forward one is not supported"
-    )
+    result = propagate(parse_model(json.dumps(document).encode(), "text.json"))
+    rows = {row.name: row for row in result.rows}
+    wrapped = rows[wrapper["config"]["name"]]
+    assert [str(d) for d in wrapped.shapes[0]] == ["batch", "timestep", "13"]
+    assert wrapped.params == 4 * (6 * (8 + 6) + 6) + 4 * (7 * (8 + 7) + 7)
+    assert wrapped.class_name == "Bidirectional(LSTM)"
+    following = result.rows[result.rows.index(wrapped) + 1]
+    assert following.params == 2 * 3 * (4 * (13 + 4) + 2 * 4)
 
 
 def _random_stack(rng: Any) -> tuple[list[int | None], list[tuple[str, dict[str, Any]]]]:

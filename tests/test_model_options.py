@@ -152,14 +152,19 @@ def test_a_keras_file_refuses_an_unknown_argument_with_a_suggestion():
         _run(document, "stacked_lstm.json")
 
 
-def test_a_backward_layer_unlike_the_forward_one_is_refused():
+def test_a_backward_layer_unlike_the_forward_one_runs_apart():
     forward = {"class_name": "LSTM", "config": {"name": "forward_lstm", "units": 4}}
     backward = {"class_name": "LSTM", "config": {"name": "backward_lstm", "units": 5, "go_backwards": True}}
     entry = {"type": "Bidirectional", "layer": forward, "backward_layer": backward}
-    with pytest.raises(ShapecalcError, match="a backward layer unlike the forward one is not supported"):
+    result = _run({"input": [10, 3], "layers": [entry]})
+    assert result.outputs == ((sym("batch"), 9),)
+    assert result.params == 4 * (4 * (3 + 4) + 4) + 4 * (5 * (3 + 5) + 5)
+    assert result.rows[-1].ignored_options == ("backward_layer.go_backwards",)
+    entry["merge_mode"] = "sum"
+    with pytest.raises(ShapecalcError, match=r"merge_mode 'sum' merges outputs of one shape, but"):
         _run({"input": [10, 3], "layers": [entry]})
     entry["backward_layer"] = {**backward, "config": {**backward["config"], "units": 4}}
-    assert _run({"input": [10, 3], "layers": [entry]}).outputs == ((sym("batch"), 8),)
+    assert _run({"input": [10, 3], "layers": [entry]}).outputs == ((sym("batch"), 4),)
 
 
 def test_zero_padding_1d_pads_the_steps_axis_of_channels_first():

@@ -8,12 +8,18 @@ import io
 import json
 
 import pytest
-from readme import update_script
+from docs_pages import section, update_script
 
 from shapecalc.api import build_config, request, shapes
 from shapecalc.batch import read_lines, run_batch
 from shapecalc.cli import cli
-from shapecalc.configs import ConvRecurrentConfig, OnnxRecurrentConfig, RecurrentConfig, TorchRecurrentConfig
+from shapecalc.configs import (
+    SHAPELESS,
+    ConvRecurrentConfig,
+    OnnxRecurrentConfig,
+    RecurrentConfig,
+    TorchRecurrentConfig,
+)
 from shapecalc.errors import ShapecalcError
 from shapecalc.options import (
     CHOICE,
@@ -23,6 +29,7 @@ from shapecalc.options import (
     FLAG,
     KERAS,
     LAYERS,
+    LENGTHS,
     OPTIONS,
     SHAPE,
     SIZE,
@@ -74,6 +81,9 @@ GOOD = {
     "data_format": "channels_first",
     "use_bias": False,
     "reset_after": False,
+    "activation": "relu",
+    "recurrent_activation": "hard_sigmoid",
+    "nonlinearity": "relu",
     "batch": 7,
     "timesteps": 11,
     "bidirectional": True,
@@ -83,6 +93,9 @@ GOOD = {
     "num_layers": 2,
     "proj_size": 2,
     "batch_first": True,
+    "unbatched": True,
+    "lengths": "4,2x3",
+    "enforce_sorted": False,
     "direction": "reverse",
     "layout": 1,
     "peepholes": True,
@@ -94,7 +107,11 @@ GOOD = {
     "rank": None,
 }
 #: What each option must go with to be valid on its own (merge_mode needs bidirectional).
-NEEDS = {"merge_mode": {"bidirectional": True}, "strides": {"dilation_rate": 1}}
+NEEDS = {
+    "merge_mode": {"bidirectional": True},
+    "strides": {"dilation_rate": 1},
+    "enforce_sorted": {"lengths": "3,2"},
+}
 #: A bad value of each kind, and the reason every surface must give.
 BAD = {
     SIZE: ("0", 0, "must be a positive integer, got 0"),
@@ -103,6 +120,7 @@ BAD = {
     COUNT: ("0", 0, "must be a positive integer, got 0"),
     COUNTS: ("0", [0], "must be a positive integer, got 0"),
     CHOICE: ("bogus", "bogus", "must be one of"),
+    LENGTHS: ("0", [0], "must be positive integers"),
 }
 
 
@@ -290,19 +308,16 @@ def test_help_groups_options_and_shows_only_what_applies(run_cli) -> None:
     assert "  convlstm2d  Same as convlstm." in run_cli("--help").out
 
 
-def test_the_readme_options_table_is_the_option_table() -> None:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    script = update_script()
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- begin:options-table -->\n", 1)[1].split("<!-- end:options-table -->", 1)[0]
-    assert table == script.options_table(), "README.md is stale: run python scripts/update_readme.py"
+def test_the_docs_options_table_is_the_option_table() -> None:
+    table = section("options-table").removeprefix("\n")
+    assert table == update_script().options_table(), "the docs are stale: run python scripts/update_docs.py"
     assert "`kernel_size` | `kernel`" in table and "`num_layers` |" in table
 
 
-#: Option-table keys a model-file layer takes from its input, or that set how to answer.
-NOT_IN_MODEL_FILES = {"batch", "timesteps", "input_shape", "input_dim", "framework", "dtype", "explain"}
+#: Option-table keys a model-file layer takes from its input, or that set how to answer; the
+#: activations a model file lists as ignored, as it does Keras' other shapeless arguments.
+NOT_IN_MODEL_FILES = {"batch", "timesteps", "input_shape", "input_dim", "framework", "dtype", "explain",
+                      *SHAPELESS}  # fmt: skip
 
 
 def _model_cases() -> list[tuple[Option, LayerKind]]:

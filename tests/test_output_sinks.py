@@ -103,21 +103,38 @@ def test_a_reader_that_leaves_ends_the_run_quietly(batch_file, reader, index):
     assert (code, err) == (0, "")
 
 
+def _catches_sigint(pid: int) -> bool:
+    """Whether process ``pid`` has installed a SIGINT handler (Linux: ``SigCgt`` in /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
 @pytest.mark.parametrize("delay", [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12])
 def test_ctrl_c_at_any_moment_is_one_line_and_130(delay):
-    """SIGINT while Python starts, imports Click and the engine, or parses: never a traceback.
+    """SIGINT while shapecalc imports Click and the engine, or parses: never a traceback.
 
-    The delays count from the moment the interpreter reaches shapecalc (measured below), so a
-    busy machine's slower start-up does not move them into Python's own initialisation.
+    The delays count from the moment shapecalc's handler is in place (its first statement),
+    read off /proc, so a busy machine cannot move them into Python's own start-up, where no
+    program can catch a signal. The child starts with SIGINT ignored, so Python installs no
+    handler of its own and the first one /proc shows is shapecalc's.
     """
-    env = environment()
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import shapecalc.main"], env=env, check=True)
-    startup = time.perf_counter() - started
     process = subprocess.Popen(
-        [*SHAPECALC, "batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        [*SHAPECALC, "batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
-    time.sleep(startup + delay)
+    deadline = time.monotonic() + 30
+    while not _catches_sigint(process.pid):
+        assert process.poll() is None and time.monotonic() < deadline, "shapecalc never installed its handler"
+        time.sleep(0.0005)
+    time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

@@ -43,6 +43,7 @@ def cli() -> None:
       shapecalc convlstm --filters 8 --kernel 3 3 --input 128 128 3
       shapecalc convlstm --filters 8 --kernel 3 --input W H 3 --format json
       shapecalc lstm --framework torch --hidden-size 32 --input-size 20 --num-layers 2
+      shapecalc port lstm --from keras --to torch --units 32 --input-dim 20
     """
 
 
@@ -61,3 +62,4 @@ cli.add_lazy_command("model", imported("shapecalc.cli.model", "model_command"))
 cli.add_lazy_command("layers", imported("shapecalc.cli.catalog", "layers_command"))
 cli.add_lazy_command("examples", imported("shapecalc.cli.catalog", "examples_command"))
 cli.add_lazy_command("weights", imported("shapecalc.cli.weights", "weights_command"))
+cli.add_lazy_command("port", imported("shapecalc.cli.port", "port_command"))

@@ -29,6 +29,7 @@ def batch(file: str) -> None:
     Example:
       echo '{"layer": "lstm", "units": 32, "input_dim": 20}' | shapecalc batch
     """
+
     def write(text: str) -> None:
         # Flushed: one answer per line as it is ready, so a script can converse through a pipe.
         write_output(text, "json", final=False)

@@ -23,6 +23,7 @@ from shapecalc.cli.params import (
     ChoiceText,
     Command,
     CountText,
+    LengthsText,
     SizeText,
     TableOption,
     ValuesText,
@@ -37,6 +38,7 @@ from shapecalc.options import (
     COUNTS,
     FLAG,
     FORMATS,
+    LENGTHS,
     SECTIONS,
     SHAPE,
     SIZE,
@@ -75,6 +77,8 @@ class LayerCommand(Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         sections: dict[str, list[tuple[str, str]]] = {name: [] for name in SECTIONS}
         for param in self.get_params(ctx):
+            if isinstance(param, click.Argument):  # port's LAYER: the usage line and the text say it
+                continue
             record = param.get_help_record(ctx)
             if record is not None:
                 sections[getattr(param, "section", "Output")].append(record)
@@ -109,11 +113,11 @@ def table_option(spec: Option, layer: LayerKind) -> click.Option:
             off = "--" + (spec.negation or f"no_{spec.key}").replace("_", "-")
             declarations = [f"{declarations[0]}/{off}"]
         return TableOption(spec, [spec.key, *declarations], is_flag=True, default=None, help=help_text)
-    kinds: dict[str, click.ParamType[Any]] = {SIZE: SizeText(), COUNT: CountText()}
+    kinds: dict[str, click.ParamType[Any]] = {SIZE: SizeText(), COUNT: CountText(), LENGTHS: LengthsText()}
     if spec.kind == CHOICE:
         choices = layer.frameworks if spec.key == "framework" else spec.choices
         kind: click.ParamType[Any] = ChoiceText(choices)
-        metavar = "[" + "|".join(choices) + "]"
+        metavar = spec.metavar or "[" + "|".join(choices) + "]"  # NAME for Keras' 32 activations
     elif spec.kind in (SIZES, SHAPE, COUNTS):
         counts = (layer.rank + 1,) if spec.kind == SHAPE else tuple(sorted({1, layer.rank}))
         kind, metavar = ValuesText(counts), _metavar(spec, layer)
@@ -178,7 +182,8 @@ def emit(layer: LayerKind, fmt: str, options: dict[str, Any], sort: str | None =
         for key, value in options.items()
         if ctx.get_parameter_source(key) not in (ParameterSource.DEFAULT, None)
     }
-    if any(_swept(value) for value in given.values()):
+    # A list of lengths is one value, not a sweep of several.
+    if any(_swept(value) for key, value in given.items() if key != "lengths"):
         _emit_sweep(ctx, layer, fmt, given, sort)
         return
     if sort is not None:

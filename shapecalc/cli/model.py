@@ -50,7 +50,8 @@ def _bindings(values: tuple[str, ...]) -> dict[str, Dim]:
 @click.option(
     "--skip-unknown",
     is_flag=True,
-    help="List a layer class shapecalc does not know as unknown (and what follows it) instead of failing.",
+    help="List the layers of a class shapecalc does not know as unknown (and what they feed), name "
+    "every such class with its reason, and go on instead of failing.",
 )
 @click.option(
     "--dtype",

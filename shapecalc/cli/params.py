@@ -38,6 +38,12 @@ class CountText(SizeText):
     name = "count"
 
 
+class LengthsText(SizeText):
+    """Sequence lengths as typed (``7,3,1``, ``100x16,50x16``): one word, never a sweep."""
+
+    name = "lengths"
+
+
 class ValuesText(click.ParamType):  # type: ignore[type-arg]
     """Several sizes or counts, gathered into one token by :func:`gather_values`."""
 

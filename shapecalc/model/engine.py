@@ -1,8 +1,9 @@
 """Shapes through a whole model: each layer's rule on the shapes its inputs produced.
 
 Layers run in dependency order; an error names the file, the layer's index
-and name, the field and the value. With ``skip_unknown`` a layer class without
-a rule becomes a row marked unknown, and so does everything fed by it.
+and name, the field and the value. With ``skip_unknown`` a layer whose class (or a class it
+holds) has no rule becomes a row marked unknown, and so does everything fed by it; the result
+names every such class (:mod:`.unknown`), and so does the error without ``skip_unknown``.
 
 >>> from shapecalc.model.graph import Call, LayerNode, LayerSpec, ModelGraph, TensorRef
 >>> from shapecalc.dims import sym
@@ -29,6 +30,7 @@ from shapecalc.model.layers import recurrent, registry
 from shapecalc.model.layers.base import LayerCall, LayerOutput, LocatedError, UnknownLayerError, same_size
 from shapecalc.model.limits import layer_place, shown_ref
 from shapecalc.model.result import OK, UNKNOWN_CLASS, UNKNOWN_INPUT, LayerRow, ModelResult
+from shapecalc.model.unknown import listing_text, unknown_classes
 
 
 def propagate(
@@ -53,8 +55,16 @@ def propagate(
     unknown: set[tuple[str, int]] = set()
     runs: dict[str, _Runs] = {}  # by layer, in the order of their first calls
     given_inputs = dict(zip((ref.layer for ref in graph.inputs), input_shapes or (), strict=False))
+    found = unknown_classes(graph)
+    unknown_layers = {name: entry.class_name for entry in reversed(found) for name in entry.layers}
     for node, number in _in_order(graph):
         try:
+            if node.name in unknown_layers:
+                if not skip_unknown:
+                    raise UnknownLayerError(unknown_layers[node.name], listing_text(found))
+                unknown.add((node.name, number))
+                runs.setdefault(node.name, _Runs(node)).status = UNKNOWN_CLASS
+                continue
             _run_call(node, number, produced, unknown, runs, skip_unknown, bindings, given_inputs)
         except LocatedError:
             raise
@@ -66,7 +76,11 @@ def propagate(
             rows.append(_row(graph, run))
         except ShapecalcError as error:
             raise located(error, graph, node) from None
-    return _totals(graph, rows, produced, dtype)
+    return replace(_totals(graph, rows, produced, dtype), unknown_classes=found)
+
+
+def _connected(node: LayerNode) -> tuple[TensorRef, ...]:
+    return tuple(ref for call in node.calls for ref in (*call.inputs, *call.initial_state))
 
 
 def bounded(output: LayerOutput) -> LayerOutput:
@@ -280,7 +294,7 @@ def _row(graph: ModelGraph, run: _Runs) -> LayerRow:
     node = run.node
     if run.input_shape is not None:
         return LayerRow(node.position, node.name, "InputLayer", (run.input_shape,))
-    connected = tuple(ref for call in node.calls for ref in (*call.inputs, *call.initial_state))
+    connected = _connected(node)
     if run.status != OK:
         return _unknown_row(node, connected, run.status)
     first = run.outputs[0]
@@ -313,13 +327,22 @@ def _row(graph: ModelGraph, run: _Runs) -> LayerRow:
 
 
 def ignored_options(spec: LayerSpec) -> tuple[str, ...]:
-    """The inert options ``spec`` was given; those of the layer it wraps as ``layer.NAME``.
+    """The inert options ``spec`` was given; those of the layer it wraps as ``layer.NAME`` (an RNN's
+    cell's as ``cell.NAME``, a backward layer's as ``backward_layer.NAME``, a stack's cells' as
+    ``cells[0].NAME``).
 
     >>> ignored_options(LayerSpec("TimeDistributed", {}, LayerSpec("Dense", ignored=("activation",))))
     ('layer.activation',)
     """
-    inner = ignored_options(spec.inner) if isinstance(spec.inner, LayerSpec) else ()
-    return (*spec.ignored, *(f"layer.{key}" for key in inner))
+    held: list[tuple[str, LayerSpec]] = []
+    if isinstance(spec.inner, LayerSpec):
+        held.append((registry.HELD_KEYS.get(spec.class_name, "layer"), spec.inner))
+    for key, value in spec.options.items():
+        if isinstance(value, LayerSpec):
+            held.append((key, value))
+        elif isinstance(value, tuple):
+            held += [(f"{key}[{n}]", item) for n, item in enumerate(value) if isinstance(item, LayerSpec)]
+    return (*spec.ignored, *(f"{key}.{name}" for key, inner in held for name in ignored_options(inner)))
 
 
 def _unknown_row(node: LayerNode, connected: tuple[TensorRef, ...], status: str) -> LayerRow:

@@ -33,10 +33,11 @@ from shapecalc.model.graph import (
 )
 from shapecalc.model.layers.base import Rule
 from shapecalc.model.layers.ops import OPS_MODULES, constant_shape, op_class
-from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
+from shapecalc.model.layers.registry import HELD_KEYS, MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.limits import checked_name, layer_place
 
-WRAPPERS = ("Bidirectional", "TimeDistributed", "SpectralNormalization")
+#: Layers that hold a layer (``layer``; an RNN's ``cell``, see ``HELD_KEYS``).
+WRAPPERS = ("Bidirectional", "TimeDistributed", "RNN", "SpectralNormalization")
 #: Call arguments that carry no tensor shapecalc needs (masks change no shape).
 IGNORED_CALL_ARGUMENTS = ("mask", "training", "query_mask", "value_mask", "key_mask", "attention_mask")
 
@@ -124,18 +125,22 @@ def keras_layer_spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
         return LayerSpec(class_name, {}, load_keras(layer, where))
     inner = None
     if class_name in WRAPPERS:
-        wrapped, backward = config.pop("layer", None), config.pop("backward_layer", None)
+        wrapped = config.pop(HELD_KEYS.get(class_name, "layer"), None)
+        backward = config.pop("backward_layer", None)
         inner = keras_layer_spec(wrapped, where) if isinstance(wrapped, dict) else None
         if inner is not None and isinstance(backward, dict):
-            same_backward(inner, keras_layer_spec(backward, where), where)
+            config.update(backward_option(inner, keras_layer_spec(backward, where)))
+    cells = config.get("cells")
+    if class_name == "StackedRNNCells" and isinstance(cells, list):
+        config["cells"] = tuple(keras_layer_spec(_mapping(cell, where), where) for cell in cells)
     return layer_spec(class_name, config, inner)
 
 
-def same_backward(forward: LayerSpec, backward: LayerSpec, where: str) -> None:
-    """Refuse a ``Bidirectional`` backward layer that differs from the forward one in what
-    counts (its name and ``go_backwards`` are set aside as inert)."""
-    if backward != forward:
-        raise ShapecalcError(f"{where}: a backward layer unlike the forward one is not supported")
+def backward_option(forward: LayerSpec, backward: LayerSpec) -> dict[str, LayerSpec]:
+    """A ``Bidirectional``'s ``backward_layer`` option: none when it is the forward layer run
+    backwards (Keras writes one either way; its name and ``go_backwards`` are set aside as inert),
+    else the backward layer, which then runs apart."""
+    return {} if backward == forward else {"backward_layer": backward}
 
 
 def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
@@ -238,7 +243,17 @@ def _refs(value: Any, where: str) -> tuple[TensorRef, ...]:
         value = [value]
     if not isinstance(value, list) or not value:
         raise ShapecalcError(f"{where}: not a Keras model config (no input or output layers)")
-    return tuple(_ref(item, where) for item in value)
+    return tuple(_ref(item, where) for item in _flat_refs(value))
+
+
+def _flat_refs(value: list[Any]) -> Iterator[Any]:
+    """The references in a nested list, in order: Keras nests an output that is a list of tensors
+    (an ``RNN`` over ``StackedRNNCells`` returns each cell's states as one item)."""
+    for item in value:
+        if isinstance(item, list) and item and isinstance(item[0], list):
+            yield from _flat_refs(item)
+        else:
+            yield item
 
 
 def _ref(item: Any, where: str) -> TensorRef:

@@ -35,14 +35,14 @@ from shapecalc.model.graph import (
     TensorRef,
     unknown_size,
 )
-from shapecalc.model.keras_format import is_keras_document, keras_layer_spec, load_keras, same_backward
+from shapecalc.model.keras_format import backward_option, is_keras_document, keras_layer_spec, load_keras
 from shapecalc.model.layers.base import LocatedError
 from shapecalc.model.layers.registry import MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.limits import checked_name, layer_place
 from shapecalc.model.options import field_path, options_error
 
 #: Keys of a layer entry that are not layer options.
-ENTRY_KEYS = ("type", "name", "inputs", "initial_state", "layer", "backward_layer")
+ENTRY_KEYS = ("type", "name", "inputs", "initial_state", "layer", "backward_layer", "cell")
 _REF = re.compile(r"(?P<layer>[^\[\]]+)(?:\[(?P<a>\d+)\](?:\[(?P<b>\d+)\])?)?")
 
 
@@ -69,6 +69,7 @@ class LayerEntry(BaseModel):
     initial_state: StrictList[str] | None = None
     layer: dict[str, Any] | None = None
     backward_layer: dict[str, Any] | None = None
+    cell: dict[str, Any] | None = None
 
 
 class ModelFile(BaseModel):
@@ -155,10 +156,15 @@ def _spec(entry: LayerEntry, where: str) -> LayerSpec:
     if entry.type in MODEL_CLASSES:
         # A Keras model's config pasted as a layer's options: read as in a Keras file.
         return LayerSpec(entry.type, {}, load_keras({"class_name": entry.type, "config": options}, where))
-    inner = None if entry.layer is None else _wrapped(entry.layer, where)
+    held = entry.layer if entry.cell is None else entry.cell
+    inner = None if held is None else _wrapped(held, where)
     if inner is not None and entry.backward_layer is not None:
-        same_backward(inner, _wrapped(entry.backward_layer, where), where)
-    return layer_spec(entry.type, options, inner, own_format=True)
+        options.update(backward_option(inner, _wrapped(entry.backward_layer, where)))
+    cells = options.get("cells")
+    if isinstance(cells, list):  # a StackedRNNCells' cells, each an entry or a Keras layer
+        options["cells"] = tuple(_wrapped(cell, where) if isinstance(cell, dict) else cell for cell in cells)
+    # With a cell, 'rnn' is Keras' RNN(cell=...), not the layer commands' SimpleRNN.
+    return layer_spec(entry.type, options, inner, own_format=entry.cell is None)
 
 
 def _wrapped(document: dict[str, Any], where: str) -> LayerSpec:
@@ -191,7 +197,7 @@ def _layer_names(entries: list[LayerEntry], taken: set[str], source: str) -> lis
         if entry.name:
             names.append(entry.name)
             continue
-        rule = find_rule(entry.type, own_format=True)
+        rule = find_rule(entry.type, own_format=entry.cell is None)
         base = snake_case(rule.class_name if rule else entry.type)
         name = base
         while name in used:

@@ -14,9 +14,29 @@ from typing import Any
 from shapecalc.costs import itemsize
 from shapecalc.dims import Dim, to_json
 from shapecalc.model.graph import Shape, TensorRef
+from shapecalc.model.layers.unknowable import reason
 from shapecalc.result import SCHEMA_VERSION, LayerResult
 
 OK, UNKNOWN_CLASS, UNKNOWN_INPUT = "ok", "unknown class", "unknown input"
+
+
+@dataclass(frozen=True)
+class UnknownClass:
+    """A layer class of the model without a shape rule, the layers that are or hold one, and why.
+
+    >>> UnknownClass("Lambda", ("lambda",)).to_json()["layers"]
+    ['lambda']
+    """
+
+    class_name: str
+    layers: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return reason(self.class_name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"class": self.class_name, "layers": list(self.layers), "reason": self.reason}
 
 
 def shape_json(shapes: tuple[Shape, ...] | None) -> Any:
@@ -102,6 +122,8 @@ class ModelResult:
     #: elements of one time step and of the whole sequence (what training keeps).
     flops: Dim | None = None
     activations: tuple[Dim, Dim] = (0, 0)
+    #: Every layer class without a shape rule, with the layers that are or hold one.
+    unknown_classes: tuple[UnknownClass, ...] = ()
 
     @property
     def activation_bytes(self) -> tuple[Dim, Dim]:
@@ -121,8 +143,9 @@ class ModelResult:
         return tuple(row for row in self.rows if row.status != OK)
 
     def to_json(self, detail: bool = False) -> dict[str, Any]:
-        """The model JSON contract (schema_version 1); ``detail`` adds each recurrent layer's tensors."""
-        return {
+        """The model JSON contract (schema_version 1); ``detail`` adds each recurrent layer's tensors,
+        and ``unknown_classes`` is there when some class has no shape rule."""
+        out = {
             "schema_version": SCHEMA_VERSION,
             "model": self.name,
             "source": self.source,
@@ -144,3 +167,6 @@ class ModelResult:
             "constraints": list(self.constraints),
             "complete": not self.unknown,
         }
+        if self.unknown_classes:
+            out["unknown_classes"] = [found.to_json() for found in self.unknown_classes]
+        return out

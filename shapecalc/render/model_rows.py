@@ -91,4 +91,8 @@ def footer_lines(result: ModelResult) -> list[str]:
         lines.append(
             f"shapes unknown from: {names}; the totals leave these layers out and MACs are not counted"
         )
+    for found in result.unknown_classes:
+        layers = ", ".join(cut(name) for name in found.layers)
+        plural = "s" if len(found.layers) > 1 else ""
+        lines.append(f"unknown class {cut(found.class_name)} (layer{plural} {layers}): {found.reason}")
     return lines

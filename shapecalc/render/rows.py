@@ -85,8 +85,51 @@ def footer_lines(result: LayerResult) -> list[str]:
     lines.append(f"returns: {', '.join(result.outputs)}")
     if result.gate_order:
         lines.append(f"gate order: {', '.join(result.gate_order)}")
+    lines += call_lines(result)
     lines += [f"valid when: {c}" for c in result.constraints]
     lines += [f"note: {n}" for n in result.notes]
+    return lines
+
+
+#: Longest ``batch_sizes`` written out entry by entry; longer ones print as runs (``16 ×100,000``).
+BATCH_SIZES_SHOWN = 16
+
+
+def batch_sizes_text(runs: tuple[tuple[int, int], ...]) -> str:
+    """``batch_sizes`` as PyTorch prints it when short, as runs ``size ×steps`` when long.
+
+    >>> batch_sizes_text(((3, 1), (2, 2), (1, 4)))
+    '3, 2, 2, 1, 1, 1, 1'
+    >>> batch_sizes_text(((32, 50), (16, 100000)))
+    '32 ×50, 16 ×100,000'
+    """
+    if sum(steps for _, steps in runs) <= BATCH_SIZES_SHOWN:
+        return ", ".join(str(size) for size, steps in runs for _ in range(steps))
+    return ", ".join(f"{size:,}" if steps == 1 else f"{size:,} ×{steps:,}" for size, steps in runs)
+
+
+def call_lines(result: LayerResult) -> list[str]:
+    """How a PyTorch module is called, when not with a plain batch: the initial states it takes,
+    and for packed lengths the ``PackedSequence`` in and out (nothing otherwise)."""
+    lines = []
+    packing = result.packing
+    if packing is not None:
+        order = "enforce_sorted=True" if packing.enforce_sorted else "enforce_sorted=False: sorted by PyTorch"
+        indices = ""
+        if packing.input.sorted_indices is not None:
+            indices = f", sorted_indices and unsorted_indices {format_shape(packing.input.sorted_indices)}"
+        lines += [
+            f"packed: pack_padded_sequence(input, lengths) of {packing.sequences:,} sequences, "
+            f"{packing.total:,} steps in all ({order})",
+            f"batch_sizes: {batch_sizes_text(packing.batch_sizes)} ({packing.steps:,} steps)",
+            f"PackedSequence in: data {format_shape(packing.input.data)}, batch_sizes "
+            f"{format_shape(packing.input.batch_sizes)}{indices}",
+            f"PackedSequence out: data {format_shape(packing.output.data)}; pad_packed_sequence(output): "
+            f"{format_shape(packing.padded_output)}",
+        ]
+    if result.initial_states:
+        shapes = ", ".join(f"{t.name} {format_shape(t.shape)}" for t in result.initial_states)
+        lines.append(f"initial states: {shapes}")
     return lines
 
 

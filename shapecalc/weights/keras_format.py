@@ -179,7 +179,8 @@ def _dataset(name: str, dataset: Any) -> StoredTensor:
         dtype = str(dataset.dtype)
     except TypeError:  # a string or compound dataset
         dtype = "string"
-    return StoredTensor(name, checked_shape(list(dataset.shape or ()), name), dtype, storage=(name,))
+    # The storage is the dataset's path in the file, where its values are read.
+    return StoredTensor(name, checked_shape(list(dataset.shape or ()), name), dtype, storage=(dataset.name,))
 
 
 def _keras3_weights(h5: Any, configs: Mapping[str, KerasLayer], fmt: str) -> FileContents:

@@ -26,6 +26,7 @@ CELLS = {4: "LSTM", 3: "GRU", 1: "SimpleRNN"}
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
 #: Config keys read as they are (the rest of a Keras config cannot change a shape).
 SEQUENCE_KEYS = ("return_sequences", "return_state", "use_bias")
+ACTIVATION_KEYS = ("activation", "recurrent_activation")
 CONV_KEYS = ("strides", "padding", "dilation_rate", "data_format")
 
 
@@ -91,6 +92,9 @@ def _options(
             assumed.append("merge_mode='concat' (the weights do not store it)")
         assumed += ["return_sequences=False (the weights do not store it)",
                     "return_state=False (the weights do not store it)"]  # fmt: skip
+        if not class_name.startswith("ConvLSTM"):
+            gates = "" if class_name == "SimpleRNN" else ", recurrent_activation='sigmoid'"
+            assumed.append(f"activation='tanh'{gates} (the weights do not store them)")
     kind = KINDS[class_name]
     if kind.startswith("convlstm"):
         options["input_shape"] = _frame(layer, kernel, options, assumed)
@@ -114,6 +118,9 @@ def _from_config(class_name: str, config: Mapping[str, Any]) -> dict[str, Any]:
     options.update({key: config[key] for key in SEQUENCE_KEYS if key in config})
     if class_name == "GRU" and "reset_after" in config:
         options["reset_after"] = config["reset_after"]
+    for key in ACTIVATION_KEYS if not class_name.startswith("ConvLSTM") else ():
+        if isinstance(config.get(key), str):  # no shape depends on it; a port must keep it
+            options[key] = config[key]
     return options
 
 

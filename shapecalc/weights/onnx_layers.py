@@ -105,4 +105,5 @@ def _node(
         if tensor is not None and GATES[node.op]
     }
     used = tuple(t.name for t in (w, r, b) if t is not None)
-    return replace(layer, tensors=used), problems, slices
+    names = {key: t.name for key, t in zip("WRB", (w, r, b), strict=True) if t is not None}
+    return replace(layer, tensors=used, names=names), problems, slices

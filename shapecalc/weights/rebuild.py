@@ -43,7 +43,8 @@ def rebuild_layer(
     ``compare=False`` skips the check (a layout the engine does not name, such as ONNX's).
     ``ShapecalcError`` when the engine refuses the options.
     """
-    result = derive(build_config(kind, options))
+    config = build_config(kind, options)
+    result = derive(config)
     expected = {t.name: t for t in result.tensors if t.role == "weight"}
     problems: list[str] = []
     shown = name or "(top level)"
@@ -68,8 +69,9 @@ def rebuild_layer(
             gates.setdefault(names[of], []).append(GateSlice(tensor.gate, tensor.index))
     used = tuple(names[n] for n in expected if n in names and names[n] in shapes) if compare else ()
     layer = RebuiltLayer(
-        name, framework, tuple(assumed), used, command_line(kind, options), result, tuple(notes)
-    )
+        name, framework, tuple(assumed), used, command_line(kind, options), result, tuple(notes),
+        config, {n: f for n, f in names.items() if f in shapes},
+    )  # fmt: skip
     return layer, problems, gates
 
 

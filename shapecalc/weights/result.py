@@ -1,16 +1,20 @@
 """What ``shapecalc weights FILE`` found: every tensor, the recurrent layers rebuilt from
 them, and the problems (tensors that contradict their own config).
 
-``WeightsResult.to_json()`` is the weights JSON contract (schema version 1, see the README).
+``WeightsResult.to_json()`` is the weights JSON contract (schema version 1, see docs/weights.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapecalc.result import LayerResult
 from shapecalc.weights.tensors import StoredTensor, TensorSummary
+
+if TYPE_CHECKING:
+    from shapecalc.configs import LayerConfig
 
 SCHEMA_VERSION = 1
 
@@ -54,6 +58,10 @@ class RebuiltLayer:
     command: str
     result: LayerResult
     notes: tuple[str, ...] = ()
+    #: The config the engine derived it from, and the engine's weight names -> the file's
+    #: (what ``shapecalc port FILE`` converts; not part of the JSON).
+    config: LayerConfig | None = field(default=None, repr=False, compare=False)
+    names: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

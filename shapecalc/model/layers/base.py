@@ -18,6 +18,7 @@ from typing import Any
 from shapecalc.dims import Dim, format_shape
 from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
+from shapecalc.model.layers.unknowable import reason
 from shapecalc.model.options import LAYER_ARGUMENTS, Options, accepted_keys
 from shapecalc.result import LayerResult
 
@@ -38,13 +39,17 @@ class LocatedError(ShapecalcError):
 
 
 class UnknownLayerError(ShapecalcError):
-    """A layer class shapecalc has no rule for (``--skip-unknown`` turns it into a row marked unknown)."""
+    """A layer class shapecalc has no rule for (``--skip-unknown`` turns it into a row marked unknown);
+    the reason is its line in :mod:`.unknowable`, and ``others`` names the model's other unknown classes.
 
-    def __init__(self, class_name: str) -> None:
-        super().__init__(
-            f"unknown layer class {shown(class_name)}: shapecalc has no shape rule for it "
-            "(use --skip-unknown to list it and go on)"
-        )
+    >>> print(UnknownLayerError("Lambda").message)  # doctest: +ELLIPSIS
+    unknown layer class 'Lambda': runs Python code, ... (use --skip-unknown to list it and go on)
+    """
+
+    def __init__(self, class_name: str, others: str = "") -> None:
+        also = f"; {others} (use --skip-unknown to list them and go on)" if others else ""
+        hint = also or " (use --skip-unknown to list it and go on)"
+        super().__init__(f"unknown layer class {shown(class_name)}: {reason(class_name)}{hint}")
         self.class_name = class_name
 
 
@@ -128,6 +133,8 @@ class Rule:
     #: Call arguments that change a shape (``return_attention_scores``, ``reverse``): options of
     #: the rule, given per call in a Keras file, as a layer's option in shapecalc's own.
     call_options: frozenset[str] = frozenset()
+    #: The family ``shapecalc layers`` shows, when not its module's (a cell: ``cell, inside RNN``).
+    family: str = ""
 
     @cached_property
     def ignored(self) -> frozenset[str]:

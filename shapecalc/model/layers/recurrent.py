@@ -14,21 +14,31 @@ ConvLSTM frame); the result's ``outputs`` are the layer's outputs, in Keras' ord
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, PlainValidator, create_model
 
 from shapecalc.api import build_config, layer_kind
-from shapecalc.configs import LayerConfig
+from shapecalc.configs import SHAPELESS, LayerConfig
 from shapecalc.convert import to_size
 from shapecalc.dims import format_shape
-from shapecalc.errors import ShapecalcError
+from shapecalc.errors import ShapecalcError, shown
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, require_rank, same_size
+from shapecalc.model.layers.base import (
+    LayerCall,
+    LayerOutput,
+    LocatedError,
+    Rule,
+    UnknownLayerError,
+    require_rank,
+    same_size,
+)
+from shapecalc.model.layers.combined import combine
 from shapecalc.model.options import Options, weight_settings
 from shapecalc.options import layer_options
-from shapecalc.result import LayerResult
+from shapecalc.result import LayerResult, Tensor
 from shapecalc.rules import derive
 
 #: Keras class -> the layer kind :func:`build_config` knows.
@@ -62,23 +72,28 @@ def _frozen(value: Any) -> Any:
 AsGiven = Annotated[Any, PlainValidator(_frozen)]
 
 
-def table_schema(kind: str) -> type[Options]:
+def table_schema(kind: str, only: frozenset[str] | None = None, name: str = "") -> type[Options]:
     """The options of Keras class ``kind`` (``lstm``, ``convlstm2d``) in a model file, from the option
     table: every key and alias it has, as given; :func:`shapecalc.api.build_config` converts and
-    checks them, so a mistake reads as it does on the command line and in batch mode.
+    checks them, so a mistake reads as it does on the command line and in batch mode. ``only``
+    keeps those options alone (a cell's), and ``name`` names the schema.
 
     >>> sorted(table_schema("gru").model_fields)[:4]
     ['bidirectional', 'input_dim', 'merge_mode', 'no_bias']
+    >>> sorted(table_schema("gru", only=frozenset({"units", "use_bias"})).model_fields)
+    ['no_bias', 'units', 'use_bias']
     """
     layer = layer_kind(kind)
     fields: dict[str, Any] = {}
     for option in layer_options(layer):
-        if option.key in _FROM_THE_INPUT or not option.applies_to(layer, "keras"):
+        if option.key in _FROM_THE_INPUT or option.key in SHAPELESS or not option.applies_to(layer, "keras"):
+            continue
+        if only is not None and option.key not in only:
             continue
         fields[option.key] = (AsGiven, Field(None, validation_alias=AliasChoices(*option.keys)))
         if option.negation:
             fields[option.negation] = (AsGiven, None)
-    return create_model(f"{layer.name.title()}Options", __base__=Options, **fields)
+    return create_model(name or f"{layer.name.title()}Options", __base__=Options, **fields)
 
 
 #: Each class's Keras arguments that cannot change a shape or a count (initial values, training
@@ -111,7 +126,7 @@ def _derive(config: LayerConfig) -> LayerResult:
 
 def run_recurrent(kind: str, options: Options, call: LayerCall, **extra: Any) -> LayerOutput:
     """Derive one recurrent layer on its input and check the initial states it is given."""
-    sequence, states = _sequence_and_states(call)
+    sequence, states = sequence_and_states(call)
     rank = layer_kind(kind).rank
     if not rank:
         require_rank(sequence, 3, "(batch, timesteps, features)")
@@ -140,7 +155,7 @@ def run_recurrent(kind: str, options: Options, call: LayerCall, **extra: Any) ->
     )
 
 
-def _sequence_and_states(call: LayerCall) -> tuple[Shape, tuple[Shape, ...]]:
+def sequence_and_states(call: LayerCall) -> tuple[Shape, tuple[Shape, ...]]:
     """The input sequence, and initial states given as ``initial_state`` or as extra inputs."""
     if not call.inputs:
         raise ShapecalcError("takes one input sequence, got none")
@@ -195,19 +210,126 @@ def recurrent_rule(class_name: str) -> Rule:
     return Rule(class_name, apply, table_schema(kind), inert=INERT[class_name])
 
 
+#: Classes a ``Bidirectional`` may hold besides :data:`KINDS`: ``RNN(cell)`` runs through its own rule.
+RECURRENT_WRAPPABLE = ("RNN",)
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
 class BidirectionalOptions(Options):
     merge_mode: str | None = "concat"
+    #: The backward layer when it differs from the forward one (the file readers drop it when
+    #: it is the forward layer run backwards, as Keras writes it by default).
+    backward_layer: Any = None
 
 
 def bidirectional(options: BidirectionalOptions, call: LayerCall) -> LayerOutput:
-    """``Bidirectional(layer)``: the wrapped recurrent layer with ``bidirectional`` set."""
+    """``Bidirectional(layer)``: the wrapped recurrent layer with ``bidirectional`` set; with a
+    ``backward_layer`` unlike it (or an ``RNN(cell)``), the two layers run apart and merge."""
     inner = call.inner
-    if isinstance(inner, LayerSpec) and inner.class_name not in KINDS:
-        raise ShapecalcError(f"wraps a recurrent layer, got {inner.class_name}", option="layer")
-    if isinstance(inner, ModelGraph):
-        raise ShapecalcError(f"wraps a recurrent layer, got a {inner.class_name} model", option="layer")
-    merge_mode = options.merge_mode or "none"
-    return call.run_inner(call.inputs, call.initial_state, bidirectional=True, merge_mode=merge_mode)
+    _require_recurrent(inner, "layer")
+    backward = options.backward_layer
+    if backward is None and isinstance(inner, LayerSpec) and inner.class_name in KINDS:
+        merge_mode = options.merge_mode or "none"
+        return call.run_inner(call.inputs, call.initial_state, bidirectional=True, merge_mode=merge_mode)
+    if options.merge_mode is not None and options.merge_mode not in MERGE_MODES:
+        raise ShapecalcError(
+            f"must be one of {', '.join(MERGE_MODES)} or null, got {shown(options.merge_mode)}",
+            option="merge_mode",
+        )
+    if backward is not None:
+        _require_recurrent(backward, "backward_layer")
+    return _two_ways(options.merge_mode, call, backward)
+
+
+def _require_recurrent(spec: Any, key: str) -> None:
+    if isinstance(spec, ModelGraph):
+        raise ShapecalcError(f"wraps a recurrent layer, got a {spec.class_name} model", option=key)
+    if isinstance(spec, LayerSpec) and spec.class_name not in (*KINDS, *RECURRENT_WRAPPABLE):
+        raise ShapecalcError(f"wraps a recurrent layer, got {spec.class_name}", option=key)
+    if spec is not None and not isinstance(spec, LayerSpec):
+        raise ShapecalcError(f"must be a layer, got {shown(spec)}", option=key)
+
+
+def _two_ways(merge_mode: str | None, call: LayerCall, backward: LayerSpec | None) -> LayerOutput:
+    """The forward and the backward layer on the same input, merged as Keras' ``call`` does:
+    the outputs by ``merge_mode``, then the forward states, then the backward ones."""
+    sequence, states = sequence_and_states(call)
+    half = len(states) // 2  # Keras gives the first half of the initial states to the forward layer
+    forward = call.run_inner((sequence,), states[:half])
+    if backward is None:
+        backward_output = call.run_inner((sequence,), states[half:])
+    else:
+        backward_output = _run_backward(call, backward, (sequence,), states[half:])
+    front, back = forward.shapes[0], backward_output.shapes[0]
+    for attribute, same in (
+        ("return_state", (len(forward.shapes) > 1) == (len(backward_output.shapes) > 1)),
+        ("return_sequences", len(front) == len(back)),
+    ):
+        if not same:
+            raise ShapecalcError(
+                f"must have the forward layer's {attribute}, as Keras requires", option="backward_layer"
+            )
+    merged, conditions = _merged(merge_mode, front, back)
+    if merge_mode is None:
+        outputs = [
+            Tensor("forward/output", "output", front, description="forward output"),
+            Tensor("backward/output", "output", back, description="backward output"),
+        ]
+    else:
+        merged_text = f"forward and backward outputs merged by {merge_mode}"
+        outputs = [Tensor("output", "output", merged[0], description=merged_text)]
+    parts = [("forward/", forward), ("backward/", backward_output)]
+    # Each part returns its output, then its states: the whole returns all the states after its outputs.
+    states_names = [
+        f"{prefix}{name}" for prefix, part in parts if part.detail for name in part.detail.outputs[1:]
+    ]
+    names = (forward.class_name, backward_output.class_name)
+    inside = names[0] if names[0] == names[1] else ", ".join(str(name) for name in names)
+    return combine(
+        f"Bidirectional({inside})",
+        parts,
+        (*merged, *forward.shapes[1:], *backward_output.shapes[1:]),
+        outputs,
+        returns=[t.name for t in outputs] + states_names,
+        constraints=conditions,
+    )
+
+
+def _run_backward(
+    call: LayerCall, backward: LayerSpec, inputs: tuple[Shape, ...], states: tuple[Shape, ...]
+) -> LayerOutput:
+    """The backward layer on ``inputs``; its errors name the ``backward_layer`` option."""
+    assert call.run is not None
+    try:
+        output = call.run(backward, LayerCall(inputs, states, run=call.run))
+    except (UnknownLayerError, LocatedError):
+        raise
+    except ShapecalcError as error:
+        option = f"backward_layer.{error.option}" if error.option else "backward_layer"
+        raise ShapecalcError(error.message, option=option) from None
+    return output if output.class_name else replace(output, class_name=backward.class_name)
+
+
+def _merged(mode: str | None, front: Shape, back: Shape) -> tuple[tuple[Shape, ...], list[str]]:
+    """The merged output(s) and the conditions under which the two outputs merge."""
+    if mode is None:
+        return (front, back), []
+    kept = front[:-1] if mode == "concat" else front
+    conditions = []
+    for ours, theirs in zip(kept, back, strict=False):
+        try:
+            _, condition = same_size(ours, theirs, "")
+        except ShapecalcError:
+            raise ShapecalcError(
+                f"{mode!r} merges outputs of one shape, but the forward layer returns "
+                f"{format_shape(front)} and the backward layer {format_shape(back)}",
+                option="merge_mode",
+            ) from None
+        if condition:
+            conditions.append(condition)
+    if mode == "concat":
+        return ((*front[:-1], front[-1] + back[-1]),), conditions
+    return (front,), conditions
 
 
 RULES = (

@@ -17,12 +17,14 @@ from functools import cache, lru_cache
 from typing import Any
 
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers import attention, conv, core, einsum, merge, ops, recurrent, wrappers
+from shapecalc.model.layers import attention, conv, core, einsum, merge, ops, recurrent, rnn_cells, wrappers
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
 from shapecalc.model.options import Options, split_options, validate
 
 #: Keras classes that hold a whole model; they run through the engine.
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
+#: The option that holds a wrapper's layer, where it is not ``layer``: an RNN holds a cell.
+HELD_KEYS = {"RNN": "cell"}
 #: Extra names shapecalc's own files accept, as the layer commands spell them.
 OWN_ALIASES = {"rnn": "SimpleRNN", "convlstm": "ConvLSTM2D"}
 
@@ -37,6 +39,7 @@ FAMILIES = {
     "merge": merge,
     "conv": conv,
     "recurrent": recurrent,
+    "rnn cells": rnn_cells,
     "wrappers": wrappers,
     "attention": attention,
     "einsum": einsum,
@@ -58,7 +61,11 @@ def known_classes() -> list[tuple[str, tuple[str, ...], str]]:
     """
     own = {target: alias for alias, target in OWN_ALIASES.items()}
     rows = [
-        (rule.class_name, (*rule.aliases, *([own[rule.class_name]] if rule.class_name in own else [])), name)
+        (
+            rule.class_name,
+            (*rule.aliases, *([own[rule.class_name]] if rule.class_name in own else [])),
+            rule.family or name,
+        )
         for name, family in FAMILIES.items()
         for rule in family.RULES
     ]

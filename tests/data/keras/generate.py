@@ -371,6 +371,25 @@ def stateful_fixed_batch() -> Any:
     )
 
 
+def rnn_cells() -> Any:
+    """RNN(cell) layers: stacked cells whose states are model outputs (Keras nests them), a cell
+    in a Bidirectional, and a GRU cell whose state starts an LSTM cell's RNN."""
+    keras = _keras()
+    layers = keras.layers
+    words = keras.Input((None, 4), name="words")
+    stack = layers.StackedRNNCells([layers.LSTMCell(5), layers.GRUCell(3, reset_after=False)])
+    sequence, lstm_states, gru_state = layers.RNN(
+        stack, return_sequences=True, return_state=True, name="stacked"
+    )(words)
+    both = layers.Bidirectional(layers.RNN(layers.SimpleRNNCell(4), return_sequences=True), name="both_ways")(
+        sequence
+    )
+    _, state = layers.RNN(layers.GRUCell(6), return_state=True, go_backwards=True, name="gru_cell_rnn")(both)
+    read = layers.RNN(layers.GRUCell(6, use_bias=False), name="reader")(both, initial_state=[state])
+    out = layers.Dense(2, name="out")(read)
+    return keras.Model(words, [out, lstm_states, gru_state], name="rnn_cells")
+
+
 MODELS: dict[str, Callable[[], Any]] = {
     build.__name__: build
     for build in (
@@ -393,6 +412,7 @@ MODELS: dict[str, Callable[[], Any]] = {
         nested_cnn_lstm,
         shared_siamese,
         stateful_fixed_batch,
+        rnn_cells,
     )
 }
 
