@@ -227,12 +227,12 @@ def test_dtype_sizes_the_weight_memory(run_cli):
 def test_skip_unknown_marks_rows_and_keeps_going(run_cli, tmp_path):
     file = tmp_path / "m.yaml"
     file.write_text(
-        "input: [10, 3]\nlayers:\n  - {type: dense, units: 4}\n  - {type: Attention}\n"
+        "input: [10, 3]\nlayers:\n  - {type: dense, units: 4}\n  - {type: CustomBlock}\n"
         "  - {type: dense, units: 2}\n"
     )
     failed = run_cli("model", str(file))
     assert failed.code == 2
-    assert "layer 2 'attention': unknown layer class 'Attention'" in failed.err
+    assert "layer 2 'custom_block': unknown layer class 'CustomBlock'" in failed.err
     result = run_cli("model", str(file), "--skip-unknown", "--format", "json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
@@ -243,14 +243,14 @@ def test_skip_unknown_marks_rows_and_keeps_going(run_cli, tmp_path):
     assert statuses == [
         ("input", None, ["batch", 10, 3], 0),
         ("dense", None, ["batch", 10, 4], 16),
-        ("attention", "unknown class", None, None),
+        ("custom_block", "unknown class", None, None),
         ("dense_1", "unknown input", None, None),
     ]
     assert data["complete"] is False and data["params"] == 16 and data["macs"] is None
     assert data["outputs"] == [None]
     table = run_cli("model", str(file), "--skip-unknown").out
-    assert "Attention (unknown class)" in table
-    assert "shapes unknown from: attention (unknown class), dense_1 (unknown input)" in table
+    assert "CustomBlock (unknown class)" in table
+    assert "shapes unknown from: custom_block (unknown class), dense_1 (unknown input)" in table
 
 
 ERRORS = [

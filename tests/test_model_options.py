@@ -130,8 +130,8 @@ def test_ignored_options_are_listed_per_layer():
             "recurent_dropout is not an option of LSTM (did you mean 'recurrent_dropout'?)",
         ),
         (
-            {"type": "dense", "units": 4, "lora_rank": 4},
-            "lora_rank is not supported (it adds weights shapecalc cannot count), got 4",
+            {"type": "dense", "units": 4, "quantization_config": "int8"},
+            "quantization_config is not supported (it adds weights shapecalc cannot count), got 'int8'",
         ),
         (
             {"type": "BatchNormalization", "renorm": True},

@@ -347,7 +347,7 @@ UNKNOWN_MODEL = {
     "input": [10, 3],
     "layers": [
         {"type": "dense", "units": 4},
-        {"type": "Attention"},
+        {"type": "MyBlock"},
         {"type": "Lambda", "name": "first"},
         {"type": "dense", "units": 2},
         {"type": "Lambda", "name": "second"},
@@ -364,8 +364,8 @@ def test_without_skip_unknown_the_error_names_every_unknown_class(run_cli: Any, 
     failed = run_cli("model", str(file))
     assert failed.code == 2 and failed.out == ""
     assert failed.err == (
-        "Error: m.json: layer 2 'attention': unknown layer class 'Attention': shapecalc has no shape rule "
-        "for it; the model has 4 unknown classes in 5 layers: 'Attention' (layer 'attention'), 'Lambda' "
+        "Error: m.json: layer 2 'my_block': unknown layer class 'MyBlock': shapecalc has no shape rule "
+        "for it; the model has 4 unknown classes in 5 layers: 'MyBlock' (layer 'my_block'), 'Lambda' "
         "(layers 'first', 'second'), 'TFSMLayer' (layer 'time_distributed'), 'MinimalRNNCell' (layer 'rnn') "
         "(use --skip-unknown to list them and go on)\n"
     )
@@ -390,7 +390,7 @@ def test_skip_unknown_lists_every_unknown_class_with_its_layers(run_cli: Any, tm
     assert statuses == [
         ("input", None),
         ("dense", None),
-        ("attention", "unknown class"),
+        ("my_block", "unknown class"),
         ("first", "unknown class"),  # fed by an unknown layer, but its own class is unknown too
         ("dense_1", "unknown input"),
         ("second", "unknown class"),
@@ -398,7 +398,7 @@ def test_skip_unknown_lists_every_unknown_class_with_its_layers(run_cli: Any, tm
         ("rnn", "unknown class"),
     ]
     assert data["unknown_classes"] == [
-        {"class": "Attention", "layers": ["attention"], "reason": "shapecalc has no shape rule for it"},
+        {"class": "MyBlock", "layers": ["my_block"], "reason": "shapecalc has no shape rule for it"},
         {"class": "Lambda", "layers": ["first", "second"], "reason": LAMBDA},
         {
             "class": "TFSMLayer",
@@ -410,7 +410,7 @@ def test_skip_unknown_lists_every_unknown_class_with_its_layers(run_cli: Any, tm
     assert data["complete"] is False and data["params"] == 16
     table = run_cli("model", str(file), "--skip-unknown").out
     lines = [line for line in table.splitlines() if line.startswith("unknown class")]
-    assert lines[0] == "unknown class Attention (layer attention): shapecalc has no shape rule for it"
+    assert lines[0] == "unknown class MyBlock (layer my_block): shapecalc has no shape rule for it"
     assert lines[1].startswith("unknown class Lambda (layers first, second): runs Python code")
     assert len(lines) == 4
     markdown = run_cli("model", str(file), "--skip-unknown", "--format", "markdown").out

@@ -19,7 +19,7 @@ names every such class (:mod:`.unknown`), and so does the error without ``skip_u
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from shapecalc.dims import MAX_INT, Dim, format_shape, largest_number, substitute
 from shapecalc.errors import ShapecalcError, shown
@@ -52,25 +52,30 @@ def propagate(
         bindings = resolve_bindings(bindings, declared)
     _check_ends(graph)
     produced: dict[TensorRef, Shape] = {}
-    unknown: set[str] = set()
-    rows: list[LayerRow] = []
+    unknown: set[tuple[str, int]] = set()
+    runs: dict[str, _Runs] = {}  # by layer, in the order of their first calls
     given_inputs = dict(zip((ref.layer for ref in graph.inputs), input_shapes or (), strict=False))
     found = unknown_classes(graph)
     unknown_layers = {name: entry.class_name for entry in reversed(found) for name in entry.layers}
-    for node in _in_order(graph):
+    for node, number in _in_order(graph):
         try:
             if node.name in unknown_layers:
                 if not skip_unknown:
                     raise UnknownLayerError(unknown_layers[node.name], listing_text(found))
-                unknown.add(node.name)
-                rows.append(_unknown_row(node, _connected(node), UNKNOWN_CLASS))
+                unknown.add((node.name, number))
+                runs.setdefault(node.name, _Runs(node)).status = UNKNOWN_CLASS
                 continue
-            row = _run_node(graph, node, produced, unknown, skip_unknown, bindings, given_inputs)
+            _run_call(node, number, produced, unknown, runs, skip_unknown, bindings, given_inputs)
         except LocatedError:
             raise
         except ShapecalcError as error:
             raise located(error, graph, node) from None
-        rows.append(row)
+    rows = []
+    for node, run in ((run.node, run) for run in runs.values()):
+        try:
+            rows.append(_row(graph, run))
+        except ShapecalcError as error:
+            raise located(error, graph, node) from None
     return replace(_totals(graph, rows, produced, dtype), unknown_classes=found)
 
 
@@ -163,8 +168,22 @@ def _flops(output: LayerOutput) -> Dim | None:
     return None if output.macs is None else 2 * output.macs
 
 
-def _in_order(graph: ModelGraph) -> list[LayerNode]:
-    """The layers with every layer after those it reads (file order where free)."""
+def _numbers(node: LayerNode) -> range:
+    """The numbers of ``node``'s calls (an input layer, or a layer never called, has one step)."""
+    return range(max(1, len(node.calls)))
+
+
+def _call_refs(node: LayerNode, number: int) -> tuple[TensorRef, ...]:
+    if number >= len(node.calls):
+        return ()
+    call = node.calls[number]
+    return (*call.inputs, *call.initial_state)
+
+
+def _in_order(graph: ModelGraph) -> list[tuple[LayerNode, int]]:
+    """Every call of every layer, each after the calls whose outputs it reads (file order where
+    free). A layer called twice (shared, or a tied embedding run in reverse) may read its own
+    first call: that is sharing, not a cycle."""
     by_name = {node.name: node for node in graph.layers}
     if len(by_name) != len(graph.layers):
         seen: set[str] = set()
@@ -179,28 +198,29 @@ def _in_order(graph: ModelGraph) -> list[LayerNode]:
         if any(ref.layer not in done for call in node.calls for ref in (*call.inputs, *call.initial_state)):
             break
         done.add(node.name)
-    else:
-        return list(graph.layers)  # the usual case: every layer reads only layers above it
-    done.clear()
-    order: list[LayerNode] = []
-    for start in graph.layers:
-        stack = [(start, False)]
-        visiting: set[str] = set()
-        while stack:
-            node, expanded = stack.pop()
-            if node.name in done:
-                continue
-            if expanded:
-                done.add(node.name)
-                visiting.discard(node.name)
-                order.append(node)
-                continue
-            if node.name in visiting:
-                raise located(ShapecalcError("is part of a cycle"), graph, node)
-            visiting.add(node.name)
-            stack.append((node, True))
-            for call in node.calls:
-                for ref in (*call.inputs, *call.initial_state):
+    else:  # the usual case: every layer reads only layers above it
+        return [(node, number) for node in graph.layers for number in _numbers(node)]
+    finished: set[tuple[str, int]] = set()
+    order: list[tuple[LayerNode, int]] = []
+    for first in graph.layers:
+        for first_number in _numbers(first):
+            stack = [(first, first_number, False)]
+            visiting: set[tuple[str, int]] = set()
+            while stack:
+                node, number, expanded = stack.pop()
+                step = (node.name, number)
+                if step in finished:
+                    continue
+                if expanded:
+                    finished.add(step)
+                    visiting.discard(step)
+                    order.append((node, number))
+                    continue
+                if step in visiting:
+                    raise located(ShapecalcError("is part of a cycle"), graph, node)
+                visiting.add(step)
+                stack.append((node, number, True))
+                for ref in _call_refs(node, number):
                     source = by_name.get(ref.layer)
                     if source is None:
                         raise located(
@@ -210,55 +230,76 @@ def _in_order(graph: ModelGraph) -> list[LayerNode]:
                             graph,
                             node,
                         )
-                    if source.name not in done:
-                        stack.append((source, False))
+                    # A call that does not exist is refused when it is read (``_read``).
+                    if ref.node in _numbers(source) and (source.name, ref.node) not in finished:
+                        stack.append((source, ref.node, False))
     return order
 
 
-def _run_node(
-    graph: ModelGraph,
+@dataclass
+class _Runs:
+    """What the calls of one layer gave so far (its row is made once all have run)."""
+
+    node: LayerNode
+    outputs: list[LayerOutput] = field(default_factory=list)
+    status: str = OK
+    input_shape: Shape | None = None
+
+
+def _run_call(
     node: LayerNode,
+    number: int,
     produced: dict[TensorRef, Shape],
-    unknown: set[str],
+    unknown: set[tuple[str, int]],
+    runs: dict[str, _Runs],
     skip_unknown: bool,
     bindings: Mapping[str, Dim] | None,
     given_inputs: Mapping[str, Shape],
-) -> LayerRow:
+) -> None:
+    run = runs.setdefault(node.name, _Runs(node))
     if node.input_shape is not None:
-        shape = _input_shape(node, bindings, given_inputs.get(node.name))
-        produced[TensorRef(node.name)] = shape
-        return LayerRow(node.position, node.name, "InputLayer", (shape,))
-    connected = _connected(node)
-    first: LayerOutput | None = None
-    macs: list[Dim | None] = []  # a shared layer computes once per call; its weights count once
-    flops: list[Dim | None] = []
-    steps: list[Dim] = []
-    sequences: list[Dim] = []
-    for number, call in enumerate(node.calls):
-        refs = (*call.inputs, *call.initial_state)
-        if any(ref.layer in unknown for ref in refs):
-            unknown.add(node.name)
-            return _unknown_row(node, connected, UNKNOWN_INPUT)
-        shapes = LayerCall(
-            tuple(_read(produced, ref) for ref in call.inputs),
-            tuple(_read(produced, ref) for ref in call.initial_state),
-        )
-        try:
-            output = bounded(run_spec(node.spec, shapes))
-        except UnknownLayerError:
-            if not skip_unknown:
-                raise
-            unknown.add(node.name)
-            return _unknown_row(node, connected, UNKNOWN_CLASS)
-        for index, shape in enumerate(output.shapes):
-            produced[TensorRef(node.name, number, index)] = shape
-        first = first or output
-        macs.append(output.macs)
-        flops.append(_flops(output))
-        steps.append(output.activations[0])
-        sequences.append(output.activations[1])
-    if first is None:
+        run.input_shape = _input_shape(node, bindings, given_inputs.get(node.name))
+        produced[TensorRef(node.name)] = run.input_shape
+        return
+    if not node.calls:
         raise ShapecalcError("is never called: it has no inputs")
+    call = node.calls[number]
+    if any((ref.layer, ref.node) in unknown for ref in (*call.inputs, *call.initial_state)):
+        unknown.add((node.name, number))
+        run.status = UNKNOWN_CLASS if run.status == UNKNOWN_CLASS else UNKNOWN_INPUT
+        return
+    shapes = LayerCall(
+        tuple(_read(produced, ref) for ref in call.inputs),
+        tuple(_read(produced, ref) for ref in call.initial_state),
+    )
+    spec = node.spec
+    if call.options:
+        spec = replace(spec, options={**spec.options, **dict(call.options)})
+    try:
+        output = bounded(run_spec(spec, shapes))
+    except UnknownLayerError:
+        if not skip_unknown:
+            raise
+        unknown.add((node.name, number))
+        run.status = UNKNOWN_CLASS
+        return
+    for index, shape in enumerate(output.shapes):
+        produced[TensorRef(node.name, number, index)] = shape
+    run.outputs.append(output)
+
+
+def _row(graph: ModelGraph, run: _Runs) -> LayerRow:
+    """A layer's row: its first call's shapes and its weights (counted once), the work of all its
+    calls."""
+    node = run.node
+    if run.input_shape is not None:
+        return LayerRow(node.position, node.name, "InputLayer", (run.input_shape,))
+    connected = _connected(node)
+    if run.status != OK:
+        return _unknown_row(node, connected, run.status)
+    first = run.outputs[0]
+    macs = [output.macs for output in run.outputs]  # a shared layer computes once per call
+    flops = [_flops(output) for output in run.outputs]
     if graph.sequential and len(first.shapes) > 1 and node is not graph.layers[-1]:
         raise ShapecalcError(
             f"returns {len(first.shapes)} tensors, but a sequential stack passes on one; "
@@ -278,7 +319,10 @@ def _run_node(
         first.constraints,
         ignored_options(node.spec),
         None if None in flops else dim_sum([f for f in flops if f is not None]),
-        (dim_sum(steps), dim_sum(sequences)),
+        (
+            dim_sum([output.activations[0] for output in run.outputs]),
+            dim_sum([output.activations[1] for output in run.outputs]),
+        ),
     )
 
 

@@ -70,10 +70,12 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a layer: the tensors it takes, and the initial states of a recurrent layer."""
+    """One call of a layer: the tensors it takes, the initial states of a recurrent layer, and
+    the call's own options (``reverse``, ``return_attention_scores``), as ``(key, value)`` pairs."""
 
     inputs: tuple[TensorRef, ...]
     initial_state: tuple[TensorRef, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,15 @@ from shapecalc.model.graph import (
     TensorRef,
     unknown_size,
 )
-from shapecalc.model.layers.registry import HELD_KEYS, MODEL_CLASSES, layer_spec
+from shapecalc.model.layers.base import Rule
+from shapecalc.model.layers.ops import OPS_MODULES, constant_shape, op_class
+from shapecalc.model.layers.registry import HELD_KEYS, MODEL_CLASSES, find_rule, layer_spec
 from shapecalc.model.limits import checked_name, layer_place
 
 #: Layers that hold a layer (``layer``; an RNN's ``cell``, see ``HELD_KEYS``).
-WRAPPERS = ("Bidirectional", "TimeDistributed", "RNN")
-#: Call arguments that carry no tensor shapecalc needs.
-IGNORED_CALL_ARGUMENTS = ("mask", "training")
+WRAPPERS = ("Bidirectional", "TimeDistributed", "RNN", "SpectralNormalization")
+#: Call arguments that carry no tensor shapecalc needs (masks change no shape).
+IGNORED_CALL_ARGUMENTS = ("mask", "training", "query_mask", "value_mask", "key_mask", "attention_mask")
 
 
 def is_keras_document(document: Any) -> bool:
@@ -104,10 +106,18 @@ def _name(layer: Mapping[str, Any], position: int, source: str) -> str:
     return checked_name(name, f"{source}: layer {position}") if name else f"layer_{position}"
 
 
+def is_operation(layer: Mapping[str, Any]) -> bool:
+    """Whether a Functional graph's entry is a Keras op (``x + y`` on Keras tensors), not a layer."""
+    return str(layer.get("module") or "").startswith(OPS_MODULES)
+
+
 def keras_layer_spec(layer: Mapping[str, Any], where: str) -> LayerSpec:
     """A Keras layer entry as a spec: its class, its config (inert arguments set aside), and
-    the layer or model it wraps."""
+    the layer or model it wraps. A Keras op's class is ``ops.NAME`` (``ops.Add`` is not the
+    ``Add`` layer: it broadcasts as NumPy does)."""
     class_name = _class_name(layer, where)
+    if is_operation(layer):
+        class_name = op_class(class_name)
     config = layer.get("config")
     config = dict(config) if isinstance(config, dict) else {}
     config.pop("name", None)  # the layer's name, as in a shapecalc file: not an option
@@ -202,7 +212,10 @@ def _functional(document: Mapping[str, Any], source: str) -> ModelGraph:
         inbound = layer.get("inbound_nodes") or []
         if not isinstance(inbound, list):
             raise ShapecalcError(f"{where}: inbound_nodes must be a list of calls, got {shown(inbound)}")
-        calls[layer_name] = tuple(_call(node, where) for node in inbound)
+        class_name = _class_name(layer, where)
+        operation = is_operation(layer)
+        rule = find_rule(op_class(class_name) if operation else class_name)
+        calls[layer_name] = tuple(_call(node, where, rule, operation) for node in inbound)
         for call in calls[layer_name]:
             for ref in call.inputs:
                 consumers.setdefault(ref.layer, set()).add(_class_name(layer, where))
@@ -254,25 +267,73 @@ def _ref(item: Any, where: str) -> TensorRef:
     raise ShapecalcError(f"{where}: expected a tensor reference [layer, node, index], got {shown(item)}")
 
 
-def _call(node: Any, where: str) -> Call:
-    """One inbound node: Keras 3's ``{"args", "kwargs"}`` or Keras 2's list of references."""
+def _call(node: Any, where: str, rule: Rule | None = None, operation: bool = False) -> Call:
+    """One inbound node: Keras 3's ``{"args", "kwargs"}`` or Keras 2's list of references.
+
+    Tensors the rule takes by name (``key=``) join its inputs in the rule's order; its call
+    options (``return_attention_scores``) become the call's options; an op takes only tensors
+    and numbers (numbers broadcast like a size-less tensor).
+    """
+    operation = operation and rule is not None  # an op without a rule is an unknown class
     if isinstance(node, dict):
-        inputs = tuple(_tensors(node.get("args", []), where))
+        args = node.get("args", [])
+        inputs = list(_tensors(args, where))
+        constants = _constant_shapes(args, where) if operation else ()
         kwargs = node.get("kwargs") or {}
         if not isinstance(kwargs, dict):
             raise ShapecalcError(f"{where}: the call's kwargs must be a mapping, got {shown(kwargs)}")
         states = tuple(_tensors(kwargs.get("initial_state", []), where))
+        named = rule.call_tensors if rule else ()
+        call_options = rule.call_options if rule else frozenset()
+        options: list[tuple[str, Any]] = [("constant_shapes", constants)] if constants else []
+        if not inputs and "inputs" not in named:  # ``layer(inputs=x)``: Layer.call's first argument
+            inputs = list(_tensors(kwargs.get("inputs"), where))
         for key, value in kwargs.items():
-            if key not in ("initial_state", *IGNORED_CALL_ARGUMENTS) and any(
-                True for _ in _tensors(value, where)
-            ):
+            if key in ("initial_state", *IGNORED_CALL_ARGUMENTS, *named) or (key == "inputs" and inputs):
+                continue
+            if any(True for _ in _tensors(value, where)):
                 raise ShapecalcError(
                     f"{where}: the call argument {shown(key)} takes a tensor, which shapecalc cannot follow"
                 )
-        return Call(inputs, states)
+            if key in call_options:
+                options.append((key, value))
+            elif operation:
+                raise ShapecalcError(f"{where}: the operation's call argument {shown(key)} is not supported")
+        for position, key in enumerate(named):
+            given = list(_tensors(kwargs.get(key), where))
+            if not given:
+                continue
+            if position != len(inputs) or len(given) != 1:
+                raise ShapecalcError(
+                    f"{where}: the call passes {shown(key)} after {len(inputs)} tensor(s); "
+                    f"the layer takes one tensor each for {', '.join(named)}, in that order"
+                )
+            inputs.extend(given)
+        return Call(tuple(inputs), states, tuple(options))
     if isinstance(node, list):
         return Call(tuple(_ref(item, where) for item in node))
     raise ShapecalcError(f"{where}: unreadable inbound node {shown(node)}")
+
+
+def _constant_shapes(args: Any, where: str) -> tuple[tuple[int, ...], ...]:
+    """The shapes of the constants among an op's arguments (numbers are size-less; a tensor
+    comes through its reference); anything else is refused."""
+    shapes = []
+    for arg in args if isinstance(args, list) else [args]:
+        if arg is None or isinstance(arg, (int, float)):
+            continue
+        kind = arg.get("class_name") if isinstance(arg, dict) else None
+        if kind == "__keras_tensor__":
+            continue
+        config = arg.get("config") if isinstance(arg, dict) else None
+        if kind in ("__tensor__", "__numpy__") and isinstance(config, dict):
+            try:
+                shapes.append(constant_shape(config.get("value")))
+            except ShapecalcError as error:
+                raise ShapecalcError(f"{where}: {error.message}") from None
+            continue
+        raise ShapecalcError(f"{where}: the operation's argument {shown(arg)} is not a tensor or a number")
+    return tuple(shapes)
 
 
 def _tensors(value: Any, where: str) -> Iterator[TensorRef]:

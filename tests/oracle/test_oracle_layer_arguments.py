@@ -19,7 +19,8 @@ from shapecalc.options import OPTIONS
 
 pytestmark = ORACLE_MARKS
 
-CLASSES = sorted({rule.class_name for rule in RULES.values()})
+#: Keras ops (``ops.Add``) are not layers: their own test checks them (test_oracle_keras_attention).
+CLASSES = sorted({rule.class_name for rule in RULES.values() if not rule.class_name.startswith("ops.")})
 #: Keys a shapecalc model file takes for the layer commands' spellings of an option (the option
 #: table's aliases: ``kernel``, ``hidden_size``, ``no_bias``, ...) and for what Keras writes as a
 #: wrapper (``bidirectional``, ``merge_mode``).
@@ -33,6 +34,10 @@ KWARGS = {
     "ConvLSTM2D": {"zero_output_for_mask", "unroll"},
     "ConvLSTM3D": {"zero_output_for_mask", "unroll"},
     "LayerNormalization": {"rms_scaling"},
+    # Attention.get_config writes it; AdditiveAttention passes it on through **kwargs.
+    "AdditiveAttention": {"seed"},
+    # Embedding's, which ReversibleEmbedding passes on through **kwargs.
+    "ReversibleEmbedding": {"lora_rank", "lora_alpha", "quantization_config", "weights"},
 }
 
 
@@ -59,7 +64,16 @@ def test_every_keras_argument_is_known(keras, class_name):
     wanted = keras_arguments(keras_class) | base
     known = rule.known | set(ENTRY_KEYS)
     assert wanted - known == set(), f"{class_name}: Keras arguments shapecalc refuses"
-    extra = rule.known - wanted - SHAPECALC_SPELLINGS - KWARGS.get(class_name, set())
+    extra = rule.known - wanted - SHAPECALC_SPELLINGS - KWARGS.get(class_name, set()) - rule.call_options
     # The base Layer pops input_dim/input_shape from **kwargs; Keras 2 files write batch_input_shape.
     extra -= {"input_dim", "input_shape", "batch_input_shape"}
     assert extra == set(), f"{class_name}: arguments shapecalc knows that Keras does not"
+
+
+@pytest.mark.parametrize("class_name", [name for name in CLASSES if RULES[name.lower()].call_options])
+def test_call_arguments_are_arguments_of_the_call(keras, class_name):
+    """What a rule takes per call (``return_attention_scores``, ``reverse``, ``key``) is an
+    argument of the Keras class's ``call``."""
+    rule = RULES[class_name.replace("_", "").lower()]
+    call = keras_arguments(type("Call", (), {"__init__": getattr(keras.layers, class_name).call}))
+    assert rule.call_options | set(rule.call_tensors) <= call

@@ -127,6 +127,12 @@ class Rule:
     options: type[Options]
     aliases: tuple[str, ...] = ()
     inert: frozenset[str] = frozenset()
+    #: The call's tensor arguments by name, in the order the rule takes its inputs
+    #: (``("query", "value", "key")``): a Keras file may pass any of them as a keyword.
+    call_tensors: tuple[str, ...] = ()
+    #: Call arguments that change a shape (``return_attention_scores``, ``reverse``): options of
+    #: the rule, given per call in a Keras file, as a layer's option in shapecalc's own.
+    call_options: frozenset[str] = frozenset()
     #: The family ``shapecalc layers`` shows, when not its module's (a cell: ``cell, inside RNN``).
     family: str = ""
 

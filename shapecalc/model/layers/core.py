@@ -24,13 +24,14 @@ from shapecalc.model.layers.base import (
     require_min_rank,
     require_rank,
 )
+from shapecalc.model.layers.einsum import LoraRank, lora_split
 from shapecalc.model.options import Axes, Flag, Options, Size, Unset, as_size, weight_settings
 
 
 class DenseOptions(Options):
     units: Size
     use_bias: Flag = True
-    lora_rank: Unset = None
+    lora_rank: LoraRank = None
     quantization_config: Unset = None
 
 
@@ -38,19 +39,21 @@ DENSE_INERT = weight_settings("kernel", "bias") | {"activation", "lora_alpha"}
 
 
 def dense(options: DenseOptions, call: LayerCall) -> LayerOutput:
-    """``(..., features)`` -> ``(..., units)``: a kernel ``(features, units)`` and a bias."""
+    """``(..., features)`` -> ``(..., units)``: a kernel ``(features, units)`` and a bias
+    (LoRA freezes the kernel and adds two adapters)."""
     shape = call.single()
     require_min_rank(shape, 2, "(batch, ..., features)")
     features, units = shape[-1], options.units
-    params = features * units + (units if options.use_bias else 0)
+    added, frozen = lora_split((features, units), options.lora_rank)
+    params = features * units + (units if options.use_bias else 0) + added
     macs = flat_size(shape[:-1]) * features * units
-    return LayerOutput(((*shape[:-1], units),), params, macs=macs)
+    return LayerOutput(((*shape[:-1], units),), params, frozen, macs=macs)
 
 
 class EmbeddingOptions(Options):
     input_dim: Size
     output_dim: Size
-    lora_rank: Unset = None
+    lora_rank: LoraRank = None
     quantization_config: Unset = None
 
 
@@ -60,7 +63,9 @@ EMBEDDING_INERT = weight_settings("embeddings") | {"mask_zero", "weights", "lora
 def embedding(options: EmbeddingOptions, call: LayerCall) -> LayerOutput:
     """Token ids ``(batch, ...)`` -> vectors ``(batch, ..., output_dim)``; a table of ``input_dim`` rows."""
     shape = call.single()
-    return LayerOutput(((*shape, options.output_dim),), options.input_dim * options.output_dim)
+    added, frozen = lora_split((options.input_dim, options.output_dim), options.lora_rank)
+    table = options.input_dim * options.output_dim
+    return LayerOutput(((*shape, options.output_dim),), table + added, frozen)
 
 
 def unchanged(options: Options, call: LayerCall) -> LayerOutput:

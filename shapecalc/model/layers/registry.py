@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers import conv, core, merge, recurrent, rnn_cells, wrappers
+from shapecalc.model.layers import attention, conv, core, einsum, merge, ops, recurrent, rnn_cells, wrappers
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
 from shapecalc.model.options import Options, split_options, validate
 
@@ -41,6 +41,9 @@ FAMILIES = {
     "recurrent": recurrent,
     "rnn cells": rnn_cells,
     "wrappers": wrappers,
+    "attention": attention,
+    "einsum": einsum,
+    "ops": ops,
 }
 RULES: dict[str, Rule] = {
     _key(name): rule
