@@ -17,8 +17,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers import conv, core, merge, recurrent, wrappers
-from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
+from shapecalc.model.layers import audio, conv, core, merge, preprocessing, recurrent, wrappers
+from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer
+from shapecalc.model.layers.unknowable import unknown_layer_error
 from shapecalc.model.options import Options, split_options, validate
 
 #: Keras classes that hold a whole model; they run through the engine.
@@ -32,7 +33,15 @@ def _key(name: str) -> str:
 
 
 #: The families of layer classes, each a module of rules.
-FAMILIES = {"core": core, "merge": merge, "conv": conv, "recurrent": recurrent, "wrappers": wrappers}
+FAMILIES = {
+    "core": core,
+    "merge": merge,
+    "conv": conv,
+    "recurrent": recurrent,
+    "wrappers": wrappers,
+    "preprocessing": preprocessing,
+    "audio": audio,
+}
 RULES: dict[str, Rule] = {
     _key(name): rule
     for family in FAMILIES.values()
@@ -89,13 +98,13 @@ def run_layer(spec: LayerSpec, call: LayerCall, run: RunLayer) -> LayerOutput:
     the layer it holds (the engine's runner, which also runs nested models)."""
     rule = find_rule(spec.class_name)
     if rule is None:
-        raise UnknownLayerError(spec.class_name)
+        raise unknown_layer_error(spec.class_name)
     options = validate(rule.options, spec.options, rule.class_name, rule.known)
     if spec.inner is None:
         return _apply(rule, options, call.inputs, call.initial_state)
     inner = spec.inner
     if isinstance(inner, LayerSpec) and inner.inner is None and find_rule(inner.class_name) is None:
-        raise UnknownLayerError(inner.class_name)
+        raise unknown_layer_error(inner.class_name)
     return rule.apply(options, LayerCall(call.inputs, call.initial_state, spec.inner, run))
 
 
