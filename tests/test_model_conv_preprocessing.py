@@ -10,12 +10,15 @@ own ``compute_output_shape`` says otherwise (marked).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shapecalc import evaluate
 from shapecalc.dims import Dim, sym
 from shapecalc.errors import ShapecalcError
+from shapecalc.model import analyze
 from shapecalc.model.engine import propagate
 from shapecalc.model.layers.registry import find_rule
 from shapecalc.model.reader import parse_model
@@ -387,3 +390,23 @@ def test_unknown_text_lengths_stay_symbolic() -> None:
 def test_symbolic_sizes_flow_through_the_transposed_convolution() -> None:
     row = _run("Conv1DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (None, 1)).rows[-1]
     assert [str(size) for size in (row.shapes or ((),))[0]] == ["batch", "timestep*2 + 1", "2"]
+
+
+LAYER_MODELS = Path(__file__).parent / "data" / "keras-layers"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".keras"])
+@pytest.mark.parametrize("name", ["augmented_classifier", "text_classifier"])
+def test_example_models_match_what_keras_returned(name: str, suffix: str) -> None:
+    """The example models (``tests/data/keras-layers/generate.py``): every layer's shape at the
+    batch Keras ran, and its counts."""
+    expected = json.loads((LAYER_MODELS / f"{name}.expected.json").read_text())
+    result = analyze(LAYER_MODELS / f"{name}{suffix}")
+    given = expected["input_shape"]
+    env = {"batch": given[0], **{f"d{axis}": size for axis, size in enumerate(given) if axis}}
+    rows = {row.name: row for row in result.rows}
+    for layer in expected["layers"]:
+        row = rows[layer["name"]]
+        assert row.shapes is not None and len(row.shapes) == 1, layer
+        assert [evaluate(size, env) for size in row.shapes[0]] == layer["output_shape"], layer
+        assert (row.params, row.non_trainable) == (layer["params"], layer["non_trainable_params"]), layer

@@ -80,6 +80,18 @@ def same_image(options: ImageOptions, call: LayerCall) -> LayerOutput:
     return LayerOutput((shape,))
 
 
+def warp(options: ImageOptions, call: LayerCall) -> LayerOutput:
+    """``RandomElasticTransform``, ``RandomPerspective``: Keras 3.15 fails on images one pixel
+    high or wide (its displacement field, its singular transform)."""
+    shape = call.single()
+    rows, cols, _ = _image(shape, options.data_format)
+    if 1 in (shape[rows], shape[cols]):
+        raise ShapecalcError(
+            f"needs images at least 2 pixels high and wide (Keras fails), got {format_shape(shape)}"
+        )
+    return LayerOutput((shape,))
+
+
 def _given(value: Any) -> bool:
     return value is not None
 
@@ -149,6 +161,8 @@ CHANNEL_REASONS = {(3,): "it works on RGB", (1, 3): "it works on grayscale or RG
 
 def _augmentation(name: str, inert: set[str], channels: tuple[int, ...]) -> Rule:
     apply = _channels(channels, CHANNEL_REASONS[channels]) if channels else same_image
+    if name in ("RandomElasticTransform", "RandomPerspective"):
+        apply = warp
     return Rule(name, apply, ImageOptions, inert=frozenset(inert))
 
 
