@@ -398,7 +398,7 @@ LAYER_MODELS = Path(__file__).parent / "data" / "keras-layers"
 @pytest.mark.parametrize("suffix", [".json", ".keras"])
 @pytest.mark.parametrize("name", ["augmented_classifier", "text_classifier"])
 def test_example_models_match_what_keras_returned(name: str, suffix: str) -> None:
-    """The example models (``tests/data/keras-layers/generate.py``): every layer's shape at the
+    """The example models (``tests/data/keras-layers/generate_layer_models.py``): every layer's shape at the
     batch Keras ran, and its counts."""
     expected = json.loads((LAYER_MODELS / f"{name}.expected.json").read_text())
     result = analyze(LAYER_MODELS / f"{name}{suffix}")

@@ -446,7 +446,7 @@ def test_the_example_models_are_what_keras_returns() -> None:
 
     require_frameworks("torch", "keras", "tensorflow")
     folder = Path(__file__).parent.parent / "data" / "keras-layers"
-    spec = importlib.util.spec_from_file_location("keras_layer_models", folder / "generate.py")
+    spec = importlib.util.spec_from_file_location("keras_layer_models", folder / "generate_layer_models.py")
     assert spec and spec.loader
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)

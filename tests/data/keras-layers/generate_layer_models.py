@@ -7,7 +7,7 @@ the model runs layer by layer on a real batch of ``BATCH`` (``training=True``: t
 augmentations act), and its parameter counts. Run it with Keras 3 (and TensorFlow, which the
 text layers need):
 
-    KERAS_BACKEND=torch python tests/data/keras-layers/generate.py
+    KERAS_BACKEND=torch python tests/data/keras-layers/generate_layer_models.py
 """
 
 from __future__ import annotations
