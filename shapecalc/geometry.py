@@ -103,3 +103,38 @@ def valid_padding_constraint(length: Dim, kernel: Dim, dilation: Dim, axis: str)
     if isinstance(length, int) and isinstance(span, int):
         return None
     return f"{length} >= {span}"
+
+
+def transposed_output_length(
+    length: Dim,
+    kernel: Dim,
+    stride: int = 1,
+    padding: str = "valid",
+    dilation: Dim = 1,
+    output_padding: int | None = None,
+) -> Dim:
+    """Output length of a transposed convolution along one axis, as Keras 3 computes it.
+
+    Without ``output_padding``: ``(length - 1)*stride + max(span, stride)`` for ``valid``
+    (``span`` is the dilated kernel), ``length*stride`` for ``same``; with it,
+    ``(length - 1)*stride + span + output_padding`` (``valid``) or
+    ``(length - 1)*stride + span % 2 + output_padding`` (``same``).
+
+    >>> transposed_output_length(5, kernel=3, stride=2), transposed_output_length(5, 3, 2, "same")
+    (11, 10)
+    >>> from shapecalc.dims import sym
+    >>> transposed_output_length(sym("W"), kernel=4, stride=2, padding="same", output_padding=1)
+    Expr('W*2 - 1')
+    """
+    span = dilated_kernel(kernel, dilation)
+    if padding not in PADDINGS:
+        raise ShapecalcError(f"must be one of {', '.join(PADDINGS)}, got {padding!r}", option="padding")
+    if not isinstance(span, int):
+        raise ShapecalcError(f"must be a number for a transposed convolution, got {kernel}", option="kernel")
+    if output_padding is None:
+        if padding == "same":
+            return length * stride
+        return (length - 1) * stride + max(span, stride)
+    if padding == "same":
+        return (length - 1) * stride + span % 2 + output_padding
+    return (length - 1) * stride + span + output_padding

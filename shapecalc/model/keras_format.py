@@ -17,6 +17,7 @@ first get a suffix (``timestep_2``); see :func:`unknown_size`. Nothing here impo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from shapecalc.dims import MAX_INT, Dim
@@ -54,6 +55,8 @@ def load_keras(document: Mapping[str, Any], source: str) -> ModelGraph:
         return _sequential(document, source)
     if class_name in ("Functional", "Model"):
         return _functional(document, source)
+    if class_name == "Pipeline":
+        return _pipeline(document, source)
     raise ShapecalcError(
         f"{source}: a Keras {shown(class_name)} is not a model; expected Sequential or Functional"
     )
@@ -172,6 +175,21 @@ def _sequential(document: Mapping[str, Any], source: str) -> ModelGraph:
         raise ShapecalcError(f"{source}: the Sequential model has no layers")
     inputs = (TensorRef(nodes[0].name),)
     return ModelGraph(name, source, "keras", tuple(nodes), inputs, (TensorRef(previous),))
+
+
+def _pipeline(document: Mapping[str, Any], source: str) -> ModelGraph:
+    """A ``Pipeline`` (preprocessing layers applied in turn) as the Sequential model it runs as;
+    its input is the call's, so the recorded build shape only fixes the rank."""
+    config = _mapping(document.get("config"), source)
+    layers = _layers(config, source)
+    build = document.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if not isinstance(shape, list) and layers:
+        shape = _declared_input(layers[0], source)
+    entry = {"class_name": "InputLayer", "config": {"name": "pipeline_input", "batch_shape": shape}}
+    sequential = {"name": config.get("name") or "pipeline", "layers": [entry, *layers]}
+    graph = _sequential({"class_name": "Sequential", "config": sequential}, source)
+    return replace(graph, class_name="Pipeline")
 
 
 def _batch_shape(layer: Mapping[str, Any], where: str) -> Any:

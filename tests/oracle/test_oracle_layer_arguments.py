@@ -38,6 +38,14 @@ KWARGS = {
     "AdditiveAttention": {"seed"},
     # Embedding's, which ReversibleEmbedding passes on through **kwargs.
     "ReversibleEmbedding": {"lora_rank", "lora_alpha", "quantization_config", "weights"},
+    # Keras 2 files write these; Keras 3 pops input_length and never takes sparse.
+    "Embedding": {"input_length", "sparse"},
+    # Written by get_config (the base image layer's data format, a lookup's vocabulary size),
+    # taken back through **kwargs.
+    **{name: {"data_format"} for name in ("AutoContrast", "RandomBrightness", "RandomContrast")},
+    **{name: {"data_format"} for name in ("Solarization", "MaxNumBoundingBoxes")},
+    **{name: {"vocabulary_size"} for name in ("IntegerLookup", "TextVectorization")},
+    "StringLookup": {"vocabulary_size", "oov_method"},
 }
 
 

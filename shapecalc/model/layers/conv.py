@@ -1,4 +1,5 @@
-"""Convolution, pooling, global pooling, up-sampling and padding layers in 1, 2 and 3 dimensions.
+"""Convolution (plain, transposed, depthwise, separable), pooling (windowed, global, adaptive),
+up-sampling and padding layers in 1, 2 and 3 dimensions.
 
 Output lengths come from :func:`shapecalc.geometry.conv_output_length`, the
 same formula the ConvLSTM rules use.
@@ -18,7 +19,12 @@ from pydantic import Field, PlainValidator
 
 from shapecalc.dims import Dim, floordiv
 from shapecalc.errors import ShapecalcError, shown
-from shapecalc.geometry import conv_output_length, normalize_tuple, valid_padding_constraint
+from shapecalc.geometry import (
+    conv_output_length,
+    normalize_tuple,
+    transposed_output_length,
+    valid_padding_constraint,
+)
 from shapecalc.model.graph import Shape
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, flat_size, require_rank
 from shapecalc.model.options import (
@@ -80,23 +86,32 @@ class ConvOptions(Options):
     use_bias: Flag = True
 
 
+def _window(
+    options: Any, rank: int, causal: bool = False, strided_dilation: bool = False
+) -> tuple[tuple[Dim, ...], tuple[int, ...], tuple[Dim, ...]]:
+    """A convolution's kernel, strides and dilation, one per axis, with Keras' refusals (the
+    depthwise convolutions take strides and dilation together: ``strided_dilation``)."""
+    kernel = _per_axis(options.kernel, rank, "kernel")
+    strides = _per_axis(options.strides, rank, "strides")
+    dilation = _per_axis(options.dilation, rank, "dilation")
+    if options.padding == "causal" and not causal:
+        raise ShapecalcError("'causal' is for Conv1D only", option="padding")
+    if not strided_dilation and max(strides) > 1 and any(d != 1 for d in dilation):
+        raise ShapecalcError(
+            f"strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
+            f"strides={list(strides)} and dilation={list(dilation)}",
+            option="strides",
+        )
+    return kernel, strides, dilation
+
+
 def conv_rule(rank: int) -> Rule:
     """``Conv{rank}D``: kernel ``(*kernel, channels/groups, filters)`` and a bias ``(filters,)``."""
 
     def apply(options: ConvOptions, call: LayerCall) -> LayerOutput:
         shape = call.single()
         spatial, channels = _split(shape, rank, options.data_format)
-        kernel = _per_axis(options.kernel, rank, "kernel")
-        strides = _per_axis(options.strides, rank, "strides")
-        dilation = _per_axis(options.dilation, rank, "dilation")
-        if options.padding == "causal" and rank != 1:
-            raise ShapecalcError("'causal' is for Conv1D only", option="padding")
-        if max(strides) > 1 and any(d != 1 for d in dilation):
-            raise ShapecalcError(
-                f"strides > 1 are not compatible with dilation > 1 (Keras refuses it), got "
-                f"strides={list(strides)} and dilation={list(dilation)}",
-                option="strides",
-            )
+        kernel, strides, dilation = _window(options, rank, causal=rank == 1)
         filters, groups = options.filters, options.groups
         for what, size in (("filters", filters), ("input channels", channels)):
             if isinstance(size, int) and size % groups:
@@ -114,6 +129,119 @@ def conv_rule(rank: int) -> Rule:
 
 
 CONV_INERT = weight_settings("kernel", "bias") | {"activation"}
+
+
+def _as_paddings(value: Any) -> tuple[int, ...] | None:
+    """``output_padding``: unset, or a non-negative integer per axis (one is repeated)."""
+    if value is None:
+        return None
+    items = value if isinstance(value, (list, tuple)) else (value,)
+    if not items or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in items):
+        raise ShapecalcError(f"must be a non-negative integer or a list of them, got {shown(value)}")
+    return tuple(items)
+
+
+class ConvTransposeOptions(Options):
+    filters: Size
+    kernel: Sizes = Field(validation_alias=aliases("kernel", "kernel_size"))
+    strides: Counts = (1,)
+    padding: Literal["valid", "same"] = "valid"
+    output_padding: Annotated[tuple[int, ...] | None, PlainValidator(_as_paddings)] = None
+    dilation: Sizes = Field((1,), validation_alias=aliases("dilation", "dilation_rate"))
+    data_format: DataFormat = "channels_last"
+    use_bias: Flag = True
+
+
+def conv_transpose_rule(rank: int) -> Rule:
+    """``Conv{rank}DTranspose``: kernel ``(*kernel, filters, channels)`` and a bias ``(filters,)``;
+    each input element spreads over a kernel's window of the output."""
+
+    def apply(options: ConvTransposeOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        spatial, channels = _split(shape, rank, options.data_format)
+        kernel, strides, dilation = _window(options, rank)
+        extra: tuple[int | None, ...] = (None,) * rank
+        if options.output_padding is not None:
+            extra = _zeros_or_given(options.output_padding, rank)
+            for axis, (pad, stride) in enumerate(zip(extra, strides, strict=True)):
+                if pad is not None and pad >= stride:
+                    raise ShapecalcError(
+                        f"must be smaller than strides on every axis (Keras refuses it), got "
+                        f"{pad} >= {stride} on axis {axis}",
+                        option="output_padding",
+                    )
+        out = tuple(
+            transposed_output_length(length, size, stride, options.padding, rate, pad)
+            for length, size, stride, rate, pad in zip(spatial, kernel, strides, dilation, extra, strict=True)
+        )
+        volume = flat_size(kernel)
+        params = volume * channels * options.filters + (options.filters if options.use_bias else 0)
+        macs = flat_size(shape) * volume * options.filters
+        output = _join(shape[0], out, options.filters, options.data_format)
+        return LayerOutput((output,), params, macs=macs)
+
+    return Rule(
+        f"Conv{rank}DTranspose", apply, ConvTransposeOptions, aliases=(f"Convolution{rank}DTranspose",),
+        inert=CONV_INERT,
+    )
+
+
+def _zeros_or_given(values: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    """``output_padding`` with zeros allowed: one value repeated, or one per axis."""
+    if len(values) == rank:
+        return values
+    if len(values) == 1:
+        return values * rank
+    raise ShapecalcError(f"needs 1 or {rank} values, got {len(values)}", option="output_padding")
+
+
+class DepthwiseOptions(Options):
+    depth_multiplier: Size = 1
+    kernel: Sizes = Field(validation_alias=aliases("kernel", "kernel_size"))
+    strides: Counts = (1,)
+    padding: Literal["valid", "same"] = "valid"
+    dilation: Sizes = Field((1,), validation_alias=aliases("dilation", "dilation_rate"))
+    data_format: DataFormat = "channels_last"
+    use_bias: Flag = True
+
+
+class SeparableOptions(DepthwiseOptions):
+    filters: Size
+
+
+DEPTHWISE_INERT = weight_settings("depthwise", "bias") | {"activation"}
+SEPARABLE_INERT = DEPTHWISE_INERT | weight_settings("pointwise")
+
+
+def depthwise_rule(rank: int, separable: bool) -> Rule:
+    """``DepthwiseConv{rank}D``: a kernel ``(*kernel, channels, depth_multiplier)`` per channel, a
+    bias ``(channels*depth_multiplier,)``; ``SeparableConv{rank}D`` follows it with a pointwise
+    kernel ``(1.., channels*depth_multiplier, filters)`` and a bias ``(filters,)``."""
+
+    def apply(options: Any, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        spatial, channels = _split(shape, rank, options.data_format)
+        kernel, strides, dilation = _window(options, rank, strided_dilation=True)
+        out, constraints = _lengths(spatial, kernel, strides, options.padding, dilation, rank)
+        depth = channels * options.depth_multiplier
+        volume = flat_size(kernel)
+        depthwise_macs = flat_size((shape[0], *out, depth)) * volume
+        if not separable:
+            params = volume * depth + (depth if options.use_bias else 0)
+            output = _join(shape[0], out, depth, options.data_format)
+            return LayerOutput((output,), params, macs=depthwise_macs, constraints=constraints)
+        filters = options.filters
+        params = volume * depth + depth * filters + (filters if options.use_bias else 0)
+        output = _join(shape[0], out, filters, options.data_format)
+        macs = depthwise_macs + flat_size(output) * depth
+        return LayerOutput((output,), params, macs=macs, constraints=constraints)
+
+    if separable:
+        return Rule(
+            f"SeparableConv{rank}D", apply, SeparableOptions, aliases=(f"SeparableConvolution{rank}D",),
+            inert=SEPARABLE_INERT,
+        )
+    return Rule(f"DepthwiseConv{rank}D", apply, DepthwiseOptions, inert=DEPTHWISE_INERT)
 
 
 def _lengths(
@@ -176,6 +304,23 @@ def global_pool_rule(kind: str, rank: int) -> Rule:
 
     short = {"Max": "GlobalMaxPool", "Average": "GlobalAvgPool"}[kind]
     return Rule(f"Global{kind}Pooling{rank}D", apply, GlobalPoolOptions, aliases=(f"{short}{rank}D",))
+
+
+class AdaptivePoolOptions(Options):
+    output_size: Counts
+    data_format: DataFormat = "channels_last"
+
+
+def adaptive_pool_rule(kind: str, rank: int) -> Rule:
+    """``Adaptive{kind}Pooling{rank}D``: the spatial axes become ``output_size``, whatever their length."""
+
+    def apply(options: AdaptivePoolOptions, call: LayerCall) -> LayerOutput:
+        shape = call.single()
+        _, channels = _split(shape, rank, options.data_format)
+        out = _per_axis(options.output_size, rank, "output_size")
+        return LayerOutput((_join(shape[0], out, channels, options.data_format),))
+
+    return Rule(f"Adaptive{kind}Pooling{rank}D", apply, AdaptivePoolOptions)
 
 
 class UpSampling1DOptions(Options):
@@ -269,6 +414,9 @@ def margin_rule(rank: int, sign: int) -> Rule:
 
 RULES = (
     *(conv_rule(rank) for rank in (1, 2, 3)),
+    *(conv_transpose_rule(rank) for rank in (1, 2, 3)),
+    *(depthwise_rule(rank, separable) for separable in (False, True) for rank in (1, 2)),
+    *(adaptive_pool_rule(kind, rank) for kind in ("Max", "Average") for rank in (1, 2, 3)),
     *(pool_rule(kind, rank) for kind in ("Max", "Average") for rank in (1, 2, 3)),
     *(global_pool_rule(kind, rank) for kind in ("Max", "Average") for rank in (1, 2, 3)),
     *(upsampling_rule(rank) for rank in (1, 2, 3)),

@@ -57,7 +57,9 @@ class EmbeddingOptions(Options):
     quantization_config: Unset = None
 
 
-EMBEDDING_INERT = weight_settings("embeddings") | {"mask_zero", "weights", "lora_alpha"}
+#: ``input_length`` and ``sparse``: Keras 2's arguments, still in its files.
+KERAS2_EMBEDDING = {"input_length", "sparse"}
+EMBEDDING_INERT = weight_settings("embeddings") | {"mask_zero", "weights", "lora_alpha"} | KERAS2_EMBEDDING
 
 
 def embedding(options: EmbeddingOptions, call: LayerCall) -> LayerOutput:

@@ -17,12 +17,24 @@ from functools import cache, lru_cache
 from typing import Any
 
 from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
-from shapecalc.model.layers import attention, conv, core, einsum, merge, ops, recurrent, rnn_cells, wrappers
+from shapecalc.model.layers import (
+    attention,
+    audio,
+    conv,
+    core,
+    einsum,
+    merge,
+    ops,
+    preprocessing,
+    recurrent,
+    rnn_cells,
+    wrappers,
+)
 from shapecalc.model.layers.base import LayerCall, LayerOutput, Rule, RunLayer, UnknownLayerError
 from shapecalc.model.options import Options, split_options, validate
 
 #: Keras classes that hold a whole model; they run through the engine.
-MODEL_CLASSES = ("Sequential", "Functional", "Model")
+MODEL_CLASSES = ("Sequential", "Functional", "Model", "Pipeline")
 #: The option that holds a wrapper's layer, where it is not ``layer``: an RNN holds a cell.
 HELD_KEYS = {"RNN": "cell"}
 #: Extra names shapecalc's own files accept, as the layer commands spell them.
@@ -44,6 +56,8 @@ FAMILIES = {
     "attention": attention,
     "einsum": einsum,
     "ops": ops,
+    "preprocessing": preprocessing,
+    "audio": audio,
 }
 RULES: dict[str, Rule] = {
     _key(name): rule
