@@ -189,6 +189,7 @@ def _ported(layer: RebuiltLayer, recipe: Any, arrays: Mapping[str, Any], to: str
     else:
         sizes, levels = (int(first.input_size), int(first.hidden_size)), len(configs)
         bidirectional = first.direction == "bidirectional"
+        activation = str(first.nonlinearity)
         reset_after = bool(first.linear_before_reset) if first.cell == "gru" else True
     cls = SOURCE_CLASSES.get(layer.framework, {}).get(str(recipe.cell), layer.result.layer)
     if layer.framework == "keras" and getattr(layer.config, "bidirectional", False):
