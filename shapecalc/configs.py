@@ -296,7 +296,8 @@ class OnnxRecurrentConfig:
 
     ``layout`` 0 puts the sequence first (``X`` is ``[seq_length, batch_size,
     input_size]``), 1 the batch. ``use_bias`` is input ``B``, ``peepholes`` input ``P``
-    (LSTM only); ``linear_before_reset`` is the GRU attribute (0, false, by default).
+    (LSTM only); ``linear_before_reset`` is the GRU attribute (0, false, by default);
+    ``nonlinearity`` is the RNN's ``activations``, one name for every direction.
 
     >>> OnnxRecurrentConfig(cell="gru", hidden_size=8, input_size=4, direction="reverse").directions
     1
@@ -312,10 +313,16 @@ class OnnxRecurrentConfig:
     linear_before_reset: bool = False
     batch: Dim = BATCH
     timesteps: Dim = TIMESTEP
+    #: The RNN node's ``activations``, the same in every direction (``tanh``: ONNX's default).
+    nonlinearity: str = "tanh"
 
     def __post_init__(self) -> None:
         _check_module_sizes(self)
         _check_choice(self.direction, "direction")
+        _check_choice(self.nonlinearity, "nonlinearity")
+        if self.nonlinearity != "tanh" and self.cell != "rnn":
+            raise ShapecalcError(f"applies to rnn only (ONNX {self.cell.upper()} keeps its default "
+                                 "activations)", option="nonlinearity")  # fmt: skip
         if self.layout not in (0, 1) or isinstance(self.layout, bool):
             raise ShapecalcError(f"must be 0 or 1, got {shown(self.layout)}", option="layout")
         if self.peepholes and self.cell != "lstm":

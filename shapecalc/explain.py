@@ -418,7 +418,10 @@ def _onnx_notes(config: OnnxRecurrentConfig, result: LayerResult) -> tuple[str, 
     states = "H and C are" if cell.cell_state is not None else "H is"
     initial = "initial_h and initial_c are" if cell.cell_state is not None else "initial_h is"
     notes = [f"{order}, T = {config.timesteps}; {states} 0 before the first step unless {initial} given."]
-    notes.append(_ONNX_FUNCTIONS[config.cell])
+    if config.nonlinearity == "relu":
+        notes.append("f = Relu, max(0, x): the node's activations (the spec's default is Tanh).")
+    else:
+        notes.append(_ONNX_FUNCTIONS[config.cell])
     stored = "W, R, B and P" if config.peepholes else "W, R and B"
     if cell.gates:
         symbols = "W_g, R_g, Wb_g, Rb_g" + (" and P_g" if config.peepholes else "")

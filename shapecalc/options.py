@@ -201,7 +201,8 @@ OPTIONS = {
                "(SimpleRNN: of h_t); it changes no shape.", families=("rnn",), frameworks=_KERAS_ONLY,
                choices=KERAS_ACTIVATIONS, default="tanh", metavar="NAME",
                why_not=why(torch="nn.LSTM and nn.GRU always use tanh; nn.RNN has nonlinearity",
-                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
+                           onnx="ONNX RNN has nonlinearity (its activations, Tanh or Relu); "
+                           "shapecalc reads ONNX LSTM and GRU at their default, Tanh")),
         Option("recurrent_activation", CHOICE, "Keras activation of the gates; it changes no shape.",
                families=("rnn",), cells=("lstm", "gru"), frameworks=_KERAS_ONLY, choices=KERAS_ACTIVATIONS,
                default="sigmoid", metavar="NAME",
@@ -254,11 +255,10 @@ OPTIONS = {
                frameworks=_TORCH_ONLY, default=True, negation="no_enforce_sorted",
                why_not=why(keras="Keras has no packed sequences",
                            onnx="ONNX sequence_lens may come in any order")),
-        Option("nonlinearity", CHOICE, "nn.RNN nonlinearity: tanh or relu; it changes no shape.",
-               section="PyTorch", families=("rnn",), cells=("rnn",), frameworks=_TORCH_ONLY,
-               choices=("tanh", "relu"), default="tanh",
-               why_not=why(keras="Keras SimpleRNN has activation instead",
-                           onnx="ONNX sets activations by attribute; shapecalc reads the default, tanh")),
+        Option("nonlinearity", CHOICE, "nn.RNN nonlinearity, ONNX RNN activations (one for every "
+               "direction): tanh or relu; it changes no shape.", section="PyTorch", families=("rnn",),
+               cells=("rnn",), frameworks=(TORCH, ONNX), choices=("tanh", "relu"), default="tanh",
+               why_not=why(keras="Keras SimpleRNN has activation instead")),
         # ONNX's own.
         Option("direction", CHOICE, "ONNX direction: forward, reverse or both (bidirectional).",
                section="ONNX", families=("rnn",), frameworks=_ONNX_ONLY,

@@ -376,3 +376,10 @@ def test_unbatched_equations_have_no_batch_axis():
     assert _equations(result)[-2:] == ["output[t] = h_t", "h_n = stack(h_T of each layer and direction)"]
     notes = result.explanation.notes
     assert any(note.startswith("unbatched: PyTorch adds a batch axis of 1") for note in notes)
+
+
+@pytest.mark.parametrize(("nonlinearity", "function"), [("relu", "f = Relu"), ("tanh", "f = tanh")])
+def test_an_onnx_rnn_explains_its_activation(run_cli, nonlinearity, function):
+    out = run_cli("rnn", "--framework", "onnx", "--hidden-size", "4", "--input-size", "3",
+                  "--nonlinearity", nonlinearity, "--explain").out  # fmt: skip
+    assert f"where: {function}" in out

@@ -42,6 +42,10 @@ CASES: dict[str, tuple[str, ...]] = {
         *("rnn", "--from", "torch", "--to", "keras", "--hidden-size", "8", "--input-size", "4"),
         *("--nonlinearity", "relu"),
     ),
+    "torch_rnn_relu_bidirectional_to_onnx": (
+        *("rnn", "--from", "torch", "--to", "onnx", "--hidden-size", "8", "--input-size", "4"),
+        *("--nonlinearity", "relu", "--bidirectional"),
+    ),
 }
 SYMBOLIC = ("gru", "--from", "keras", "--to", "onnx", "--units", "U", "--input-dim", "D")
 

@@ -226,7 +226,8 @@ def test_a_storage_shorter_than_its_tensors_is_refused(
 @needs_numpy
 @pytest.mark.parametrize(
     ("attributes", "refused"),
-    [({"activations": ["Relu"]}, "activations=['Relu']"), ({"clip": 3.0}, "clip=3.0")],
+    [({"activations": ["Sigmoid"]}, "activations=['Sigmoid']"), ({"clip": 3.0}, "clip=3.0"),
+     ({"activations": ["Relu", "Relu"]}, "activations=['Relu', 'Relu']")],  # two on a forward node
 )
 def test_onnx_activations_or_clip_are_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, attributes: dict[str, object], refused: str

@@ -115,8 +115,7 @@ def test_a_symbolic_recipe_describes_but_does_not_convert() -> None:
          "recurrent_activation"),
         ("gru", "keras", {"units": 2, "input_dim": 3, "activation": "relu"}, "onnx", "activation"),
         ("rnn", "keras", {"units": 2, "input_dim": 3, "activation": "sigmoid"}, "torch", "activation"),
-        ("rnn", "keras", {"units": 2, "input_dim": 3, "activation": "relu"}, "onnx", "activation"),
-        ("rnn", "torch", {"hidden_size": 2, "input_size": 3, "nonlinearity": "relu"}, "onnx", "nonlinearity"),
+        ("rnn", "keras", {"units": 2, "input_dim": 3, "activation": "selu"}, "onnx", "activation"),
         ("lstm", "keras", {"units": 2, "input_dim": 3, "bidirectional": True, "merge_mode": "sum"}, "torch",
          "merge_mode"),
         ("lstm", "keras", {"units": 2, "input_dim": 3}, "keras", "to"),
@@ -139,3 +138,34 @@ def test_what_ports_exactly_elsewhere_says_where() -> None:
     assert "Keras GRU with reset_after=False" in refusal(onnx, "torch").message
     assert port_recipe(onnx, "keras").target_config.reset_after is False
     assert [r.to for r in port_recipe(keras, "onnx").refusals] == ["torch"]
+
+
+@pytest.mark.parametrize(
+    ("source", "options", "to", "key"),
+    [
+        ("torch", {"hidden_size": 2, "input_size": 3, "nonlinearity": "relu", "num_layers": 2}, "onnx",
+         "nonlinearity"),
+        ("keras", {"units": 2, "input_dim": 3, "activation": "relu", "bidirectional": True}, "onnx",
+         "nonlinearity"),
+        ("onnx", {"hidden_size": 2, "input_size": 3, "nonlinearity": "relu"}, "torch", "nonlinearity"),
+        ("onnx", {"hidden_size": 2, "input_size": 3, "nonlinearity": "relu"}, "keras", "activation"),
+    ],
+)  # fmt: skip
+def test_a_relu_rnn_ports_to_a_relu_rnn_everywhere(source, options, to, key) -> None:
+    recipe = port_recipe(build_config("rnn", {**options, "framework": source}), to)
+    assert all(getattr(layer.config, key) == "relu" for layer in recipe.layers)
+    own = "activation" if source == "keras" else "nonlinearity"
+    tanh = port_recipe(build_config("rnn", {**options, "framework": source, own: "tanh"}), to)
+    assert recipe.tensors == tanh.tensors  # the activation changes no shape and no slice
+    noted = [note for note in recipe.notes if "activations=" in note]
+    directions = 2 if options.get("bidirectional") else 1
+    assert noted == ([f"The RNN node's activations={['Relu'] * directions!r}, one per direction "
+                      "(ONNX's default is Tanh)."] if to == "onnx" else [])  # fmt: skip
+
+
+def test_onnx_lstm_and_gru_keep_their_default_activations() -> None:
+    for cell in ("lstm", "gru"):
+        with pytest.raises(ShapecalcError) as raised:
+            build_config(cell, {"framework": "onnx", "hidden_size": 2, "input_size": 3,
+                                "nonlinearity": "relu"})  # fmt: skip
+        assert raised.value.option == "nonlinearity"

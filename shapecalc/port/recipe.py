@@ -176,6 +176,10 @@ def _notes(config: LayerConfig, layers: tuple[TargetLayer, ...], to: str) -> tup
     merge = config.merge_mode if isinstance(config, RecurrentConfig) and config.bidirectional else "concat"
     if merge != "concat" and to == "onnx":
         notes.append(f"ONNX keeps the directions apart in Y: merge them with {merge!r}.")
+    target = layers[0].config
+    if isinstance(target, OnnxRecurrentConfig) and target.nonlinearity != "tanh":
+        names = [target.nonlinearity.capitalize()] * target.directions
+        notes.append(f"The RNN node's activations={names!r}, one per direction (ONNX's default is Tanh).")
     if isinstance(config, (TorchRecurrentConfig, OnnxRecurrentConfig)) and to == "keras":
         notes.append("The Keras layers return every step and the final states, as PyTorch and ONNX do.")
     return tuple(notes)

@@ -31,6 +31,10 @@ _NOT_TANH = {
     TORCH: "nn.LSTM and nn.GRU always use tanh",
     ONNX: "shapecalc ports to ONNX's default activations (Tanh)",
 }
+_RNN_ACTIVATIONS = {
+    TORCH: "nn.RNN's nonlinearity is tanh or relu",
+    ONNX: "shapecalc ports ONNX RNN activations Tanh and Relu only",
+}
 
 
 def framework_of(config: LayerConfig) -> str:
@@ -77,9 +81,9 @@ def _keras_refusal(config: RecurrentConfig, to: str) -> tuple[str, str] | None:
         )
     if config.cell != "rnn" and config.recurrent_activation != "sigmoid":
         return "recurrent_activation", f"{config.recurrent_activation!r}: {_NOT_SIGMOID[to]}"
-    if config.cell == "rnn" and to == TORCH:
+    if config.cell == "rnn":
         if config.activation not in ("tanh", "relu"):
-            return "activation", f"{config.activation!r}: nn.RNN's nonlinearity is tanh or relu"
+            return "activation", f"{config.activation!r}: {_RNN_ACTIVATIONS[to]}"
     elif config.activation != "tanh":
         return "activation", f"{config.activation!r}: {_NOT_TANH[to]}"
     if config.bidirectional and config.merge_mode != "concat" and to == TORCH:
@@ -93,8 +97,6 @@ def _keras_refusal(config: RecurrentConfig, to: str) -> tuple[str, str] | None:
 def _torch_refusal(config: TorchRecurrentConfig, to: str) -> tuple[str, str] | None:
     if config.proj_size != 0:
         return "proj_size", f"{config.proj_size}: {FRAMEWORK_NAMES[to]} LSTM has no projection (weight_hr)"
-    if config.nonlinearity != "tanh" and to == ONNX:
-        return "nonlinearity", f"{config.nonlinearity!r}: {_NOT_TANH[ONNX]}; Keras SimpleRNN takes it"
     return None
 
 
@@ -165,6 +167,7 @@ def _from_keras(config: RecurrentConfig, to: str) -> LayerConfig:
         linear_before_reset=config.cell == "gru" and config.reset_after,
         batch=config.batch,
         timesteps=config.timesteps,
+        nonlinearity=config.activation if config.cell == "rnn" else "tanh",
     )
 
 
@@ -210,6 +213,7 @@ def _from_torch(config: TorchRecurrentConfig, to: str) -> tuple[LayerConfig, ...
                 linear_before_reset=config.cell == "gru",
                 batch=config.batch,
                 timesteps=config.timesteps,
+                nonlinearity=config.nonlinearity,
             )
         )
     return tuple(out)
@@ -218,7 +222,8 @@ def _from_torch(config: TorchRecurrentConfig, to: str) -> tuple[LayerConfig, ...
 def _from_onnx(config: OnnxRecurrentConfig, to: str) -> LayerConfig:
     both = config.direction == "bidirectional"
     if to == KERAS:
-        return _keras_target(config, config.input_size, both, reset_after=config.linear_before_reset)
+        reset_after, activation = config.linear_before_reset, config.nonlinearity
+        return _keras_target(config, config.input_size, both, reset_after, activation)
     return TorchRecurrentConfig(
         cell=config.cell,
         hidden_size=config.hidden_size,
@@ -228,4 +233,5 @@ def _from_onnx(config: OnnxRecurrentConfig, to: str) -> LayerConfig:
         batch_first=config.layout == 1,
         batch=config.batch,
         timesteps=config.timesteps,
+        nonlinearity=config.nonlinearity,
     )

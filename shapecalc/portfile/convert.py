@@ -125,7 +125,8 @@ ONNX_ACTIVATIONS = {"lstm": ["Sigmoid", "Tanh", "Tanh"], "gru": ["Sigmoid", "Tan
 
 
 def _onnx_attributes(layer: RebuiltLayer) -> None:
-    """Refuse an ONNX node whose activations or clip are not the defaults the recipes port."""
+    """Refuse an ONNX node whose activations or clip the recipes do not port (an RNN's Relu in
+    every direction was read as its ``nonlinearity``, not assumed)."""
     cell = str(getattr(layer.config, "cell", ""))
     directions = 2 if getattr(layer.config, "direction", "") == "bidirectional" else 1
     allowed = {f"activations={ONNX_ACTIVATIONS.get(cell, [])!r}",
@@ -134,8 +135,9 @@ def _onnx_attributes(layer: RebuiltLayer) -> None:
         if assumed.startswith("clip="):
             raise ShapecalcError(f"{assumed}: PyTorch and Keras cells do not clip", option="clip")
         if assumed.startswith("activations=") and assumed not in allowed:
+            relu = " (or an RNN's Relu in every direction)" if cell == "rnn" else ""
             raise ShapecalcError(
-                f"{assumed}: shapecalc ports ONNX's default activations only", option="activations"
+                f"{assumed}: shapecalc ports ONNX's default activations{relu} only", option="activations"
             )
 
 
@@ -189,6 +191,7 @@ def _ported(layer: RebuiltLayer, recipe: Any, arrays: Mapping[str, Any], to: str
     else:
         sizes, levels = (int(first.input_size), int(first.hidden_size)), len(configs)
         bidirectional = first.direction == "bidirectional"
+        activation = str(first.nonlinearity)
         reset_after = bool(first.linear_before_reset) if first.cell == "gru" else True
     cls = SOURCE_CLASSES.get(layer.framework, {}).get(str(recipe.cell), layer.result.layer)
     if layer.framework == "keras" and getattr(layer.config, "bidirectional", False):

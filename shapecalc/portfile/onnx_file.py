@@ -69,6 +69,8 @@ def onnx_bytes(layers: Sequence[PortedLayer]) -> bytes:
             }
             if layer.cell == "gru":
                 attributes["linear_before_reset"] = int(layer.reset_after)
+            if layer.cell == "rnn" and layer.activation != "tanh":  # ONNX's default is Tanh
+                attributes["activations"] = [layer.activation.capitalize()] * layer.directions
             node_inputs = [current, *(f"{level}{weight}" for weight in weights)]
             nodes.append(
                 helper.make_node(

@@ -96,7 +96,11 @@ def _node(
     if node.op == "GRU" and int(attributes.get("linear_before_reset", 0)):
         options["linear_before_reset"] = True
     notes: list[str] = []
-    assumed = [f"{k}={attributes[k]!r}" for k in ("activations", "clip") if k in attributes]
+    nonlinearity = _rnn_nonlinearity(node.op, attributes.get("activations"), directions)
+    if nonlinearity is not None:
+        options["nonlinearity"] = nonlinearity
+    assumed = [f"{k}={attributes[k]!r}" for k in ("activations", "clip")
+               if k in attributes and not (k == "activations" and nonlinearity is not None)]  # fmt: skip
     layer, _, _ = rebuild_layer(node.name, KINDS[node.op], options, {}, {}, framework="onnx",
                                 assumed=assumed, notes=notes, compare=False)  # fmt: skip
     slices = {
@@ -107,3 +111,21 @@ def _node(
     used = tuple(t.name for t in (w, r, b) if t is not None)
     names = {key: t.name for key, t in zip("WRB", (w, r, b), strict=True) if t is not None}
     return replace(layer, tensors=used, names=names), problems, slices
+
+
+#: The ONNX RNN activations shapecalc models, as ``nonlinearity``.
+_RNN_NONLINEARITIES = {"Tanh": "tanh", "Relu": "relu"}
+
+
+def _rnn_nonlinearity(op: str, activations: object, directions: int) -> str | None:
+    """An RNN node's ``activations`` as one ``nonlinearity``, when each direction has the same
+    Tanh or Relu; else ``None`` (and the attribute stays an assumption a port refuses).
+
+    >>> _rnn_nonlinearity("RNN", ["Relu", "Relu"], 2), _rnn_nonlinearity("RNN", ["Relu", "Tanh"], 2)
+    ('relu', None)
+    """
+    if op != "RNN" or not isinstance(activations, list) or len(activations) != directions:
+        return None
+    if len(set(activations)) != 1 or activations[0] not in _RNN_NONLINEARITIES:
+        return None
+    return _RNN_NONLINEARITIES[activations[0]]

@@ -2,8 +2,8 @@
 
 Each seed draws one config: cell, hidden and input size (numbers or names),
 direction (or the ``bidirectional`` flag), layout, bias, peepholes (LSTM),
-linear_before_reset (GRU), given initial states, and numeric or unknown batch
-and timesteps. A node is built from shapecalc's shapes of ``X``, ``W``, ``R``,
+linear_before_reset (GRU), activations Tanh or Relu (RNN), given initial states,
+and numeric or unknown batch and timesteps. A node is built from shapecalc's shapes of ``X``, ``W``, ``R``,
 ``B``, ``P``, ``initial_h`` and ``initial_c``; then
 
 * ``onnx.checker`` accepts the model, and ``onnx.shape_inference`` (strict)
@@ -70,6 +70,8 @@ def onnx_case(seed: int) -> Case:
         options["peepholes"] = rng.random() < 0.5
     if kind == "gru":
         options["linear_before_reset"] = rng.random() < 0.5
+    if kind == "rnn" and rng.random() < 0.4:
+        options["nonlinearity"] = "relu"
     runs, unknown = sequence_sizes(rng, options, env)
     return Case(kind, options, runs, unknown)
 
@@ -122,6 +124,9 @@ def _node_model(case: Case, derived: dict[str, Any], layout: int, states: bool, 
     }
     if case.kind == "gru":
         attributes["linear_before_reset"] = int(config["linear_before_reset"])
+    if config.get("nonlinearity", "tanh") != "tanh":  # the RNN's activations, one per direction
+        directions = 2 if config["direction"] == "bidirectional" else 1
+        attributes["activations"] = [config["nonlinearity"].capitalize()] * directions
     node = helper.make_node(derived["layer"], names, outputs, **attributes)
     graph = helper.make_graph(
         [node],
@@ -278,6 +283,8 @@ def _reference(
                     recurrent = (r * h) @ w("R", "h").T + w("Rb", "h")
                 candidate = np.tanh(xt @ w("W", "h").T + recurrent + w("Wb", "h"))
                 h = (1 - z) * candidate + z * h
+            elif config.get("nonlinearity") == "relu":
+                h = np.maximum(pre(xt, h, "i"), 0)
             else:
                 h = np.tanh(pre(xt, h, "i"))
             y[t, d] = h
@@ -297,7 +304,7 @@ def _numeric_seeds() -> list[int]:
             continue
         direction = "bidirectional" if options.get("bidirectional") else options.get("direction", "forward")
         key = (case.kind, options["use_bias"], options.get("peepholes"), options.get("linear_before_reset"),
-               direction)  # fmt: skip
+               options.get("nonlinearity"), direction)  # fmt: skip
         first.setdefault(key, seed)
     return sorted(first.values())
 

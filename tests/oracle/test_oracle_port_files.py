@@ -3,7 +3,8 @@ source framework, ported by the command (a subprocess), loaded by the target fra
 way a user would (``load_state_dict`` from safetensors; ``model_from_json`` + ``load_weights``;
 an onnxruntime session), and both run on the same random input: outputs and final states
 agree within 1e-5 (float32). Keras -> PyTorch, PyTorch -> Keras, PyTorch -> ONNX,
-ONNX -> PyTorch, Keras -> ONNX, on seeded random cells, sizes, directions, stacks and biases.
+ONNX -> PyTorch, Keras -> ONNX, ONNX -> Keras, on seeded random cells, sizes, directions, stacks,
+biases and RNN activations (tanh, relu).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def draw(seed: int, *, stack: bool, keras_gru_before: bool = False, tanh: bool =
         "bidirectional": rng.random() < 0.5,
         "bias": rng.random() < 0.75,
         "reset_after": not (keras_gru_before and cell == "gru" and seed // 3 % 2 == 0),
-        # SimpleRNN's activation relu is nn.RNN's nonlinearity='relu' (ONNX ports tanh only).
+        # SimpleRNN's activation relu is nn.RNN's nonlinearity='relu' and ONNX RNN's Relu.
         # (a state_dict does not store nn.RNN's nonlinearity: the tests from PyTorch keep tanh)
         "activation": "relu" if cell == "rnn" and seed // 3 % 2 and not tanh else "tanh",
         "seed": seed,
@@ -237,14 +238,12 @@ def test_torch_to_onnx(seed: int, tmp_path: Path) -> None:
         close(state_got, state_want)
 
 
-@pytest.mark.parametrize("seed", range(CASES))
-def test_onnx_to_torch(seed: int, tmp_path: Path) -> None:
+def onnx_source(case: dict[str, Any], source: Path) -> None:
+    """An ONNX model of one node with random weights (RNN activations Relu when the case has relu)."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
-    from safetensors.torch import load_file
 
-    case = draw(700 + seed, stack=False)
     cell, hidden, size = case["cell"], case["hidden"], case["input"]
     directions = 2 if case["bidirectional"] else 1
     rng = np.random.default_rng(case["seed"])
@@ -259,6 +258,8 @@ def test_onnx_to_torch(seed: int, tmp_path: Path) -> None:
     }
     if cell == "gru":
         attributes["linear_before_reset"] = 1
+    if case["activation"] == "relu":
+        attributes["activations"] = ["Relu"] * directions
     outputs = ["Y", "Y_h", "Y_c"] if cell == "lstm" else ["Y", "Y_h"]
     node = helper.make_node(TORCH_CLASSES[cell], ["X", *arrays], outputs, name="enc", **attributes)
     graph = helper.make_graph(
@@ -268,9 +269,19 @@ def test_onnx_to_torch(seed: int, tmp_path: Path) -> None:
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    source = tmp_path / "m.onnx"
     onnx.save(model, source)
-    port(source, "torch", tmp_path / "out.safetensors")
+
+
+@pytest.mark.parametrize("seed", range(CASES))
+def test_onnx_to_torch(seed: int, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    case = draw(700 + seed, stack=False, tanh=False)
+    source = tmp_path / "m.onnx"
+    onnx_source(case, source)
+    summary = port(source, "torch", tmp_path / "out.safetensors")
+    if case["cell"] == "rnn":
+        assert ("nonlinearity='relu'" in summary["layers"][0]["target"]) == (case["activation"] == "relu")
     module = torch_module(case)
     module.load_state_dict(load_file(tmp_path / "out.safetensors"))
     x = inputs(case)
@@ -285,17 +296,58 @@ def test_onnx_to_torch(seed: int, tmp_path: Path) -> None:
 def test_keras_to_onnx(seed: int, tmp_path: Path) -> None:
     import torch
 
-    case = draw(800 + seed, stack=False, keras_gru_before=True)
+    case = draw(800 + seed, stack=False, keras_gru_before=True, tanh=False)
     model = keras_model(case)
     source = tmp_path / "m.keras"
     model.save(source)
     port(source, "onnx", tmp_path / "out.onnx")
+    if case["cell"] == "rnn":
+        import onnx
+
+        (node,) = onnx.load(tmp_path / "out.onnx").graph.node
+        written = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        directions = 2 if case["bidirectional"] else 1
+        expected = [b"Relu"] * directions if case["activation"] == "relu" else None
+        assert written.get("activations") == expected
     x = inputs(case)
     want = [o.detach().cpu().numpy() for o in model(torch.from_numpy(x.transpose(1, 0, 2).copy()))]
     got = ort_run(tmp_path / "out.onnx", x)
     close(onnx_sequence(got[0]), want[0].transpose(1, 0, 2))
     for state, expected in zip(got[1:], keras_states(case, want), strict=True):
         close(state, expected)
+
+
+def onnx_to_keras(case: dict[str, Any], tmp_path: Path) -> None:
+    """``case``'s ONNX node ported to Keras and loaded from the written JSON and weights: the
+    same outputs and final states as onnxruntime's."""
+    import keras
+    import torch
+
+    source = tmp_path / "m.onnx"
+    onnx_source(case, source)
+    port(source, "keras", tmp_path / "out.weights.h5")
+    model = keras.models.model_from_json((tmp_path / "out.json").read_text())
+    if case["cell"] == "rnn":
+        inner = getattr(model.layers[-1], "forward_layer", model.layers[-1])
+        assert inner.get_config()["activation"] == case["activation"]
+    model.load_weights(tmp_path / "out.weights.h5")
+    x = inputs(case)
+    want = ort_run(source, x)
+    outputs = [o.detach().cpu().numpy() for o in model(torch.from_numpy(x.transpose(1, 0, 2).copy()))]
+    close(outputs[0].transpose(1, 0, 2), onnx_sequence(want[0]))
+    for state, expected in zip(keras_states(case, outputs), want[1:], strict=True):
+        close(state, expected)
+
+
+@pytest.mark.parametrize("seed", range(CASES))
+def test_onnx_to_keras(seed: int, tmp_path: Path) -> None:
+    onnx_to_keras(draw(900 + seed, stack=False, tanh=False), tmp_path)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_relu_rnn_node_to_keras(bidirectional: bool, tmp_path: Path) -> None:
+    case = {**draw(902, stack=False), "activation": "relu", "bidirectional": bidirectional}
+    onnx_to_keras(case, tmp_path)
 
 
 def test_a_file_of_several_layers_keeps_each_under_its_name(tmp_path: Path) -> None:

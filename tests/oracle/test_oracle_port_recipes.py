@@ -133,6 +133,8 @@ def onnx_run(
         }
         if config.cell == "gru":
             attributes["linear_before_reset"] = int(config.linear_before_reset)
+        if config.cell == "rnn" and config.nonlinearity != "tanh":  # ONNX's default is Tanh
+            attributes["activations"] = [config.nonlinearity.capitalize()] * config.directions
         node = helper.make_node(config.cell.upper(), inputs, outputs, **attributes)
         graph = helper.make_graph(
             [node],
@@ -213,6 +215,8 @@ def port_case(seed: int) -> tuple[str, str, str, dict[str, Any]]:
             if cell == "gru":
                 options["linear_before_reset"] = rng.random() < 0.5
             options["layout"] = rng.choice([0, 1])
+            if cell == "rnn" and rng.random() < 0.4:
+                options["nonlinearity"] = "relu"
         config = build_config(cell, {**options, "framework": source})
         if refusal(config, to) is None:
             return cell, source, to, options
@@ -264,6 +268,13 @@ def test_a_ported_layer_computes_what_the_source_computes(seed: int) -> None:
         ("rnn", "keras", "torch", {"units": 4, "input_dim": 3, "activation": "relu", "bidirectional": True}),
         ("rnn", "torch", "keras", {"hidden_size": 4, "input_size": 3, "nonlinearity": "relu",
                                    "num_layers": 2}),
+        ("rnn", "torch", "onnx", {"hidden_size": 4, "input_size": 3, "nonlinearity": "relu",
+                                  "num_layers": 3, "bidirectional": True}),
+        ("rnn", "onnx", "torch", {"hidden_size": 4, "input_size": 3, "nonlinearity": "relu",
+                                  "direction": "bidirectional"}),
+        ("rnn", "keras", "onnx", {"units": 4, "input_dim": 3, "activation": "relu", "bidirectional": True}),
+        ("rnn", "onnx", "keras", {"hidden_size": 4, "input_size": 3, "nonlinearity": "relu",
+                                  "direction": "bidirectional", "layout": 1}),
         ("lstm", "torch", "onnx", {"hidden_size": 4, "input_size": 3, "num_layers": 3,
                                    "bidirectional": True}),
         ("lstm", "keras", "torch", {"units": 4, "input_dim": 3, "use_bias": False, "bidirectional": True}),
@@ -272,7 +283,7 @@ def test_a_ported_layer_computes_what_the_source_computes(seed: int) -> None:
 )  # fmt: skip
 def test_the_named_ports_compute_what_the_source_computes(cell, source, to, options) -> None:
     """The ports the seeded cases may miss, each once: GRU's reset placement into ONNX and back,
-    SimpleRNN relu, deep bidirectional stacks, no bias."""
+    SimpleRNN, nn.RNN and ONNX RNN relu both ways, deep bidirectional stacks, no bias."""
     config = build_config(cell, {**options, "framework": source})
     recipe = port_recipe(config, to)
     weights = random_weights(recipe, 1)
@@ -299,6 +310,7 @@ def test_the_seeded_cases_draw_every_pair_and_option() -> None:
                    ("gru", "onnx", "linear_before_reset", "False"),
                    ("gru", "onnx", "linear_before_reset", "True"),
                    ("rnn", "keras", "activation", "relu"), ("rnn", "torch", "nonlinearity", "relu"),
+                   ("rnn", "onnx", "nonlinearity", "relu"),
                    ("lstm", "torch", "num_layers", "2"), ("lstm", "keras", "bidirectional", "True"),
                    ("gru", "torch", "use_bias", "False")]:  # fmt: skip
         assert needed in features, needed
@@ -362,8 +374,7 @@ REFUSALS = [
     ("lstm", "keras", {**KERAS, "activation": "relu"}, "torch", {"activation": "tanh"}),
     ("gru", "keras", {**KERAS, "activation": "softsign"}, "onnx", {"activation": "tanh"}),
     ("rnn", "keras", {**KERAS, "activation": "sigmoid"}, "torch", {"activation": "tanh"}),
-    ("rnn", "keras", {**KERAS, "activation": "relu"}, "onnx", {"activation": "tanh"}),
-    ("rnn", "torch", {**MODULE, "nonlinearity": "relu"}, "onnx", {"nonlinearity": "tanh"}),
+    ("rnn", "keras", {**KERAS, "activation": "sigmoid"}, "onnx", {"activation": "tanh"}),
     ("lstm", "torch", {**MODULE, "proj_size": 2}, "keras", {"proj_size": 0}),
     ("lstm", "torch", {**MODULE, "proj_size": 2}, "onnx", {"proj_size": 0}),
     ("lstm", "keras", {**KERAS, "bidirectional": True, "merge_mode": "sum"}, "torch",
@@ -405,7 +416,8 @@ def test_every_kind_of_refusal_is_proven_above() -> None:
         "keras": [{"reset_after": False}, {"recurrent_activation": "hard_sigmoid"}, {"activation": "relu"},
                   {"activation": "gelu"}, {"bidirectional": True, "merge_mode": "ave"}],
         "torch": [{"proj_size": 2}, {"nonlinearity": "relu"}, {"num_layers": 2, "bidirectional": True}],
-        "onnx": [{"peepholes": True}, {"direction": "reverse"}, {"linear_before_reset": False}],
+        "onnx": [{"peepholes": True}, {"direction": "reverse"}, {"linear_before_reset": False},
+                 {"nonlinearity": "relu"}],
     }  # fmt: skip
     found = set()
     for source, variants in grid.items():
