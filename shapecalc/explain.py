@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shapecalc.cells import PLAIN, fill
+from shapecalc.cells import PLAIN, SIGMOID, TANH, fill
 from shapecalc.configs import (
     ConvRecurrentConfig,
     LayerConfig,
@@ -112,8 +112,31 @@ def _step(result: Operand, equation: str, *operands: Operand) -> Step:
     return Step(f"{result.symbol} = {equation}", operands, result)
 
 
-def _cell_steps(cell: CellView, x: Operand, h_prev: Operand) -> list[Step]:
-    """The gates' steps and the state updates of one cell, from the cell table's templates."""
+def _activations(config: LayerConfig) -> dict[str, str]:
+    """The cell table's default activations (``σ``, ``tanh``) the layer replaces, by its own names:
+    a Keras ``activation``/``recurrent_activation``, a PyTorch ``nonlinearity``.
+
+    >>> from shapecalc.configs import RecurrentConfig
+    >>> _activations(RecurrentConfig(cell="lstm", units=2, input_dim=3, recurrent_activation="hard_sigmoid"))
+    {'σ': 'hard_sigmoid'}
+    """
+    if isinstance(config, TorchRecurrentConfig):
+        return {TANH: config.nonlinearity} if config.nonlinearity != "tanh" else {}
+    if isinstance(config, OnnxRecurrentConfig):
+        return {}  # ONNX writes f, g, h and names them in a note
+    chosen = {
+        TANH: (getattr(config, "activation", "tanh"), "tanh"),
+        SIGMOID: (getattr(config, "recurrent_activation", "sigmoid"), "sigmoid"),
+    }
+    return {default: name for default, (name, keras_default) in chosen.items() if name != keras_default}
+
+
+def _cell_steps(
+    cell: CellView, x: Operand, h_prev: Operand, activations: Mapping[str, str] | None = None
+) -> list[Step]:
+    """The gates' steps and the state updates of one cell, from the cell table's templates;
+    ``activations`` replaces the table's default functions (see :func:`_activations`)."""
+    renamed = dict(activations or {})
     notation = PLAIN.convolved() if cell.convolution is not None else PLAIN
     convention = cell.convention
     _, h_letter, c_letter = convention.state_symbols
@@ -134,11 +157,12 @@ def _cell_steps(cell: CellView, x: Operand, h_prev: Operand) -> list[Step]:
     if not cell.gates:
         operands = {**values, **_weights(cell, None)}
         hidden = _whole(f"{h_letter}_t", cell.hidden_state)
-        return [step(hidden, convention.template, operands, convention.function or convention.activation)]
+        function = convention.function or renamed.get(convention.activation, convention.activation)
+        return [step(hidden, convention.template, operands, function)]
     steps = []
     for gate in cell.gates:
         template = gate.spec.preactivation(cell.reset_after)
-        function = gate.spec.function or gate.spec.activation
+        function = gate.spec.function or renamed.get(gate.spec.activation, gate.spec.activation)
         steps.append(step(results[gate.spec.role], template, {**values, **_weights(cell, gate)}, function))
     for equation in convention.updates:
         state = cell.cell_state if equation.state == "cell_state" else cell.hidden_state
@@ -147,6 +171,8 @@ def _cell_steps(cell: CellView, x: Operand, h_prev: Operand) -> list[Step]:
         if equation.state == "hidden_state" and cell.projection is not None:
             template = convention.projected
             values["W_hr"] = _whole(PLAIN.symbol("W", "hr"), cell.projection)
+        if TANH in renamed:  # h_t = o ⊙ tanh(c_t): the layer's activation
+            template = template.replace(f"{TANH}(", f"{renamed[TANH]}(")
         steps.append(step(_whole(equation.symbol, state), template, values))
     return steps
 
@@ -178,7 +204,7 @@ def _keras(result: LayerResult, config: RecurrentConfig | ConvRecurrentConfig) -
     x = _part("x_t", cell.step_input, cell.time_axis, "t")
     h_prev = _whole("h_{t-1}", cell.hidden_state)
     steps = [_step(x, "x[:, t]", _whole("x", cell.step_input))]
-    steps += _cell_steps(cell, x, h_prev)
+    steps += _cell_steps(cell, x, h_prev, _activations(config))
     steps += _keras_output_steps(result.cells, config)
     return Explanation(tuple(steps), _keras_notes(config, result))
 
@@ -277,7 +303,7 @@ def _torch(result: LayerResult, config: TorchRecurrentConfig) -> Explanation:
         x = _part("x_t", cell.step_input, cell.time_axis, "t")
     h_prev = _whole("h_{t-1}", cell.hidden_state)
     steps = [_step(x, f"input{at}", _whole("input", cell.step_input))]
-    steps += _cell_steps(cell, x, h_prev)
+    steps += _cell_steps(cell, x, h_prev, _activations(config))
     steps += _torch_layer_and_output_steps(result.cells, config)
     return Explanation(tuple(steps), _torch_notes(config, result))
 

@@ -383,3 +383,36 @@ def test_an_onnx_rnn_explains_its_activation(run_cli, nonlinearity, function):
     out = run_cli("rnn", "--framework", "onnx", "--hidden-size", "4", "--input-size", "3",
                   "--nonlinearity", nonlinearity, "--explain").out  # fmt: skip
     assert f"where: {function}" in out
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "equations"),
+    [
+        (
+            "rnn",
+            {"framework": "torch", "nonlinearity": "relu"},
+            ["h_t = relu(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)"],
+        ),
+        ("rnn", {"activation": "relu"}, ["h_t = relu(x_t · W + h_{t-1} · U + b)"]),
+        (
+            "lstm",
+            {"activation": "relu", "recurrent_activation": "hard_sigmoid"},
+            [
+                "i_t = hard_sigmoid(x_t · W_i + h_{t-1} · U_i + b_i)",
+                "c̃_t = relu(x_t · W_c + h_{t-1} · U_c + b_c)",
+                "h_t = o_t ⊙ relu(c_t)",
+            ],
+        ),
+        (
+            "gru",
+            {"recurrent_activation": "hard_sigmoid"},
+            ["z_t = hard_sigmoid(x_t · W_z + b_z[0] + h_{t-1} · U_z + b_z[1])"],
+        ),
+    ],
+)
+def test_the_layer_s_own_activations_are_in_its_equations(kind, options, equations):
+    """A Keras activation or a PyTorch nonlinearity changes no shape, but it is the equation."""
+    explained = _equations(_explained(kind, options))
+    for equation in equations:
+        assert equation in explained
+    assert not any("tanh" in line or "σ" in line for line in explained if "relu" in line or "hard_" in line)
