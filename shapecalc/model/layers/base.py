@@ -84,13 +84,22 @@ class LayerCall:
         spec = self.inner if isinstance(self.inner, LayerSpec) else LayerSpec("Model", {}, self.inner)
         if options:
             spec = replace(spec, options={**spec.options, **options})
+        return self.run_held(spec, inputs, initial_state, "layer")
+
+    def run_held(
+        self, spec: LayerSpec, inputs: tuple[Shape, ...], initial_state: tuple[Shape, ...], option: str
+    ) -> LayerOutput:
+        """Run ``spec``, a layer this one holds under its ``option`` (``layer``, ``backward_layer``);
+        its errors name that option (``backward_layer.units must be ...``)."""
+        if self.run is None:
+            raise ShapecalcError("needs the layer it wraps", option=option)
         try:
             output = self.run(spec, LayerCall(inputs, initial_state, run=self.run))
         except (UnknownLayerError, LocatedError):
             raise
         except ShapecalcError as error:
-            option = f"layer.{error.option}" if error.option else "layer"
-            raise ShapecalcError(error.message, option=option) from None
+            named = f"{option}.{error.option}" if error.option else option
+            raise ShapecalcError(error.message, option=named) from None
         return output if output.class_name else replace(output, class_name=spec.class_name)
 
 

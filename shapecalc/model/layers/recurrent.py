@@ -14,7 +14,6 @@ ConvLSTM frame); the result's ``outputs`` are the layer's outputs, in Keras' ord
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -29,9 +28,7 @@ from shapecalc.model.graph import LayerSpec, ModelGraph, Shape
 from shapecalc.model.layers.base import (
     LayerCall,
     LayerOutput,
-    LocatedError,
     Rule,
-    UnknownLayerError,
     require_rank,
     same_size,
 )
@@ -299,15 +296,7 @@ def _run_backward(
     call: LayerCall, backward: LayerSpec, inputs: tuple[Shape, ...], states: tuple[Shape, ...]
 ) -> LayerOutput:
     """The backward layer on ``inputs``; its errors name the ``backward_layer`` option."""
-    assert call.run is not None
-    try:
-        output = call.run(backward, LayerCall(inputs, states, run=call.run))
-    except (UnknownLayerError, LocatedError):
-        raise
-    except ShapecalcError as error:
-        option = f"backward_layer.{error.option}" if error.option else "backward_layer"
-        raise ShapecalcError(error.message, option=option) from None
-    return output if output.class_name else replace(output, class_name=backward.class_name)
+    return call.run_held(backward, inputs, states, "backward_layer")
 
 
 def _merged(mode: str | None, front: Shape, back: Shape) -> tuple[tuple[Shape, ...], list[str]]:
